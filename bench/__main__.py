@@ -1,0 +1,287 @@
+"""Mission Control benchmarks against a real private systemd --user manager.
+
+    python -m bench [--timers 1000] [--samples 20] [--idle 30]
+
+Prints every figure with its baseline measured in the same run:
+  sweep      full observe+decide of N timers (+ their services) vs one `systemctl show` per unit
+  latency    service exits non-zero -> transition recorded; budget expires -> transition recorded
+  footprint  daemon RSS and idle CPU with N timers supervised, vs a bare Python interpreter
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import contextlib
+
+from supervisor.adapters.systemd.client import SystemdClient
+from supervisor.config.loader import parse_registry
+from supervisor.core.decide import decide
+from supervisor.core.state import State
+from supervisor.runtime.observe import observe_all
+from tests.harness.user_manager import UserManager
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
+
+
+def populate(um: UserManager, n: int, samples: int) -> list[str]:
+    write_latency_units(um, um.base, samples)
+    names = []
+    for i in range(n):
+        name = f"bench{i:04d}"
+        um.write_unit(f"{name}.service", "[Service]\nType=oneshot\nExecStart=/bin/true\n")
+        timer = "OnActiveSec=1s\nOnUnitActiveSec=1h\n" if i % 2 else f"OnCalendar=*-*-* {i % 24:02d}:{i % 60:02d}:00\n"
+        um.write_unit(f"{name}.timer", f"[Timer]\nAccuracySec=1ms\n{timer}")
+        names.append(name)
+    um.systemctl("daemon-reload")
+    um.systemctl("start", *[f"{n}.timer" for n in names])
+    # let every first run finish so the manager is idle before measuring
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        out = um.systemctl("list-units", "--state=activating", "--no-legend", "bench*.service").stdout
+        if not out.strip():
+            break
+        time.sleep(0.5)
+    time.sleep(1)
+    return names
+
+
+def bench_sweep(um: UserManager, names: list[str], registry_text: str, rounds: int = 5) -> dict[str, float]:
+    registry = parse_registry(registry_text, "bench")
+    results: dict[str, float] = {}
+    for label, address in (("private socket", None), ("bus", um.bus_address)):
+        client = SystemdClient(user=True, address=address)
+        client.connect()
+        times = []
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            snap = observe_all(client, registry)
+            decide(snap.policies, snap.observations, State(), datetime.now(UTC))
+            times.append(time.perf_counter() - t0)
+        assert len(snap.policies) >= len(names), len(snap.policies)
+        results[f"sweep via {label} (median of {rounds}), s"] = statistics.median(times)
+        results[f"sweep via {label}, first (cold caches), s"] = times[0]
+        results[f"sweep via {label}: D-Bus calls"] = client.calls / rounds
+        client.close()
+    t0 = time.perf_counter()
+    for name in names:
+        for unit in (f"{name}.timer", f"{name}.service"):
+            subprocess.run(["systemctl", "--user", "show", unit], env=um.env, capture_output=True, check=True)
+    results["baseline: one `systemctl show` per unit, s"] = time.perf_counter() - t0
+    return results
+
+
+class Daemon:
+    def __init__(self, um: UserManager, registry: Path, log: Path) -> None:
+        self.log = log
+        with open(log, "wb") as fh:
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "supervisor",
+                    "run",
+                    "--user",
+                    "--registry",
+                    str(registry),
+                    "--log-level",
+                    "debug",
+                ],
+                env=um.env,
+                stdout=fh,
+                stderr=subprocess.STDOUT,
+            )
+        self.wait_for(lambda e: e["event"] == "ready", 120)
+
+    def events(self) -> list[dict[str, object]]:
+        out = []
+        for line in self.log.read_text(errors="replace").splitlines():
+            with contextlib.suppress(ValueError):
+                out.append(json.loads(line))
+        return out
+
+    def wait_for(self, pred, timeout: float = 30):  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [e for e in self.events() if pred(e)]
+            if found:
+                return found
+            if self.proc.poll() is not None:
+                raise RuntimeError(self.log.read_text())
+            time.sleep(0.02)
+        raise TimeoutError("daemon event")
+
+    def nth(self, pred, n: int, timeout: float = 30):  # type: ignore[no-untyped-def]
+        """The n-th (1-based) event matching ``pred``, from one consistent read of the log."""
+        return self.wait_for(lambda _e: True, timeout) and self._nth(pred, n, timeout)
+
+    def _nth(self, pred, n: int, timeout: float):  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [e for e in self.events() if pred(e)]
+            if len(found) >= n:
+                return found[n - 1]
+            time.sleep(0.005)
+        raise TimeoutError("daemon event")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+def usec(um: UserManager, unit: str, prop: str) -> datetime:
+    """A raw microsecond timestamp property, read with busctl (no rounding)."""
+    path = "/org/freedesktop/systemd1/unit/" + "".join(c if c.isalnum() else f"_{ord(c):02x}" for c in unit)
+    iface = "org.freedesktop.systemd1." + ("Timer" if unit.endswith(".timer") else "Service")
+    out = subprocess.run(
+        ["busctl", "--user", "get-property", "org.freedesktop.systemd1", path, iface, prop],
+        env=um.env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    return datetime.fromtimestamp(int(out[1]) / 1e6, UTC)
+
+
+def write_latency_units(um: UserManager, base: Path, samples: int) -> None:
+    """Units for the latency runs, written before the one daemon-reload of the bench.
+
+    (A later daemon-reload makes systemd 252 re-fire every OnActiveSec= timer, a
+    burst of 1,000 runs that would be measured instead of the supervisor.)
+    """
+    flag = base / "fail"
+    stamp = base / "exit-stamp"
+    # the job itself records the moment it exits (its last act before `exit 1`)
+    um.write_unit(
+        "lat.service",
+        "[Unit]\nStartLimitIntervalSec=0\n[Service]\nType=oneshot\n"
+        f"ExecStart=/bin/sh -c 'date +%%s.%%N > {stamp}; test ! -e {flag}'\n",
+    )
+    um.write_unit("lat.timer", "[Timer]\nOnActiveSec=0\nOnUnitActiveSec=1h\nAccuracySec=1ms\n")
+    for i in range(samples):
+        um.write_unit(f"exp{i}.service", "[Service]\nType=oneshot\nExecStart=/bin/true\n")
+        um.write_unit(f"exp{i}.timer", "[Timer]\nOnActiveSec=0\nOnUnitActiveSec=1h\nAccuracySec=1ms\n")
+
+
+def bench_latency(um: UserManager, base: Path, samples: int, with_timers: int) -> dict[str, float]:
+    flag, stamp = base / "fail", base / "exit-stamp"
+    budget_units = "".join(
+        f"  exp{i}.timer: {{max_stale: {3 + i * 0.37:.2f}s, on_stale: alert}}\n" for i in range(samples)
+    )
+    um.systemctl("start", "lat.timer")
+    registry = base / "latency.yaml"
+    registry.write_text(
+        f"scope: user\nstate_dir: {base}/state-lat\ndiscover: true\nignore: ['exp*']\n"
+        f"units:\n  lat.timer: {{on_stale: alert}}\n{budget_units}"
+    )
+    daemon = Daemon(um, registry, base / "latency.log")
+    try:
+        daemon.wait_for(lambda e: e.get("item") == "lat.timer" and e.get("to") == "ok")
+        exit_lat = []
+        for i in range(samples):
+            flag.touch()
+            um.systemctl("start", "lat.service", check=False)
+            event = daemon.nth(lambda e: e.get("item") == "lat.timer" and e.get("to") == "failed", i + 1)
+            exited = float(stamp.read_text())
+            exit_lat.append(datetime.fromisoformat(str(event["at"])).timestamp() - exited)
+            flag.unlink()
+            um.systemctl("start", "lat.service")
+            daemon.nth(lambda e: e.get("item") == "lat.timer" and e.get("from") == "failed", i + 1)
+        um.systemctl("start", *[f"exp{i}.timer" for i in range(samples)])
+        budget_lat = []
+        for i in range(samples):
+            event = daemon.nth(lambda e, i=i: e.get("item") == f"exp{i}.timer" and e.get("to") == "stale", 1, 60)
+            expiry = usec(um, f"exp{i}.timer", "LastTriggerUSec").timestamp() + 3 + i * 0.37
+            budget_lat.append(datetime.fromisoformat(str(event["at"])).timestamp() - expiry)
+    finally:
+        daemon.stop()
+    print("exit->transition samples:", " ".join(f"{x:.3f}" for x in exit_lat), file=sys.stderr)
+    print("budget->transition samples:", " ".join(f"{x:.3f}" for x in budget_lat), file=sys.stderr)
+    return {
+        f"exit non-zero -> transition p50 ({samples} runs, {with_timers} timers loaded), s": statistics.median(
+            exit_lat
+        ),
+        "exit non-zero -> transition p95, s": pct(exit_lat, 95),
+        "budget expiry -> transition p50, s": statistics.median(budget_lat),
+        "budget expiry -> transition p95, s": pct(budget_lat, 95),
+        "baseline: the seeds' polling interval, s": 900.0,
+    }
+
+
+def cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def bench_footprint(um: UserManager, base: Path, idle_s: float, n: int) -> dict[str, float]:
+    registry = base / "footprint.yaml"
+    registry.write_text(f"scope: user\nstate_dir: {base}/state-fp\ndiscover: true\nunits: {{}}\n")
+    daemon = Daemon(um, registry, base / "footprint.log")
+    bare = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    try:
+        time.sleep(2)
+        c0, t0 = cpu_s(daemon.proc.pid), time.monotonic()
+        time.sleep(idle_s)
+        cpu = (cpu_s(daemon.proc.pid) - c0) / (time.monotonic() - t0) * 100
+        return {
+            f"daemon RSS with {n} timers, MB": rss_mb(daemon.proc.pid),
+            f"daemon idle CPU over {idle_s:.0f}s, %": cpu,
+            "baseline: bare python3 RSS, MB": rss_mb(bare.pid),
+        }
+    finally:
+        bare.kill()
+        bare.wait()
+        daemon.stop()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench")
+    ap.add_argument("--timers", type=int, default=1000)
+    ap.add_argument("--samples", type=int, default=20)
+    ap.add_argument("--idle", type=float, default=30.0)
+    args = ap.parse_args()
+    um = UserManager()
+    um.start()
+    os.environ.update(um.env)  # this process's own client talks to the private manager too
+    figures: dict[str, float] = {}
+    try:
+        names = populate(um, args.timers, args.samples)
+        figures |= bench_sweep(um, names, "scope: user\ndiscover: true\nunits: {}\n")
+        figures |= bench_footprint(um, um.base, args.idle, args.timers)
+        figures |= bench_latency(um, um.base, args.samples, args.timers)
+    finally:
+        um.stop()
+    width = max(len(k) for k in figures)
+    for key, value in figures.items():
+        print(f"{key.ljust(width)}  {value:10.4f}")
+    sweep = figures["sweep via private socket (median of 5), s"]
+    base = figures["baseline: one `systemctl show` per unit, s"]
+    label = "ratio: systemctl-show baseline / sweep".ljust(width)
+    print(f"{label}  {base / sweep:10.1f}x  (target >= 30x, sweep <= 0.5 s)")
+    p95 = figures["exit non-zero -> transition p95, s"]
+    print(f"{'ratio: seeds polling / exit p95 latency'.ljust(width)}  {900 / p95:10.0f}x  (target p95 <= 1 s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The ``missionctl`` command line."""

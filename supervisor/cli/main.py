@@ -1,0 +1,143 @@
+"""``missionctl run | check | status | validate``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from supervisor import __version__
+from supervisor.adapters.lock import AlreadyRunning, StateLock
+from supervisor.adapters.statefile import StateStore
+from supervisor.adapters.systemd.client import SystemdClient, SystemdError
+from supervisor.cli.render import table
+from supervisor.config.loader import RegistryError, load_registry
+from supervisor.config.registry import Registry
+from supervisor.core.report import report
+from supervisor.runtime import logging as runtime_logging
+from supervisor.runtime.sweep import sweep
+
+EXIT_OK, EXIT_PROBLEM, EXIT_ERROR = 0, 1, 2
+
+
+def default_registry(user: bool) -> Path:
+    """$MISSIONCTL_REGISTRY, else the system or per-user location."""
+    if env := os.environ.get("MISSIONCTL_REGISTRY"):
+        return Path(env)
+    if user:
+        base = Path(os.environ.get("XDG_CONFIG_HOME", Path.home() / ".config"))
+        return base / "missionctl" / "registry.yaml"
+    return Path("/etc/missionctl/registry.yaml")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="missionctl", description="Supervise systemd timers and services.")
+    p.add_argument("--version", action="version", version=f"missionctl {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def common(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--registry", type=Path, help="registry file (default: /etc/missionctl/registry.yaml)")
+        sp.add_argument("--user", action="store_true", help="supervise the user's own systemd manager")
+        sp.add_argument("--bus-address", help=argparse.SUPPRESS)
+
+    run = sub.add_parser("run", help="run the supervisor daemon")
+    common(run)
+    run.add_argument("--log-level", default=os.environ.get("MISSIONCTL_LOG_LEVEL", "info"))
+    check = sub.add_parser("check", help="one sweep; exit 0 when all ok, 1 otherwise, 2 on error")
+    common(check)
+    check.add_argument("--json", action="store_true", help="machine-readable output")
+    check.add_argument("--fix", action="store_true", help="restart what needs it (within budget)")
+    status = sub.add_parser("status", help="table of every supervised item")
+    common(status)
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    validate = sub.add_parser("validate", help="validate a registry file; exit 0 or 2")
+    validate.add_argument("path", type=Path)
+    return p
+
+
+def _registry(args: argparse.Namespace) -> Registry:
+    path = args.registry or default_registry(args.user)
+    registry = load_registry(path)
+    if args.user and registry.scope != "user":
+        registry = registry.model_copy(update={"scope": "user"})
+    return registry
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``missionctl`` command."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "validate":
+            registry = load_registry(args.path)
+            discovery = "on" if registry.discover else "off"
+            print(f"{args.path}: ok ({len(registry.units)} units listed, discovery {discovery})")
+            return EXIT_OK
+        registry = _registry(args)
+    except RegistryError as exc:
+        print("\n".join(exc.errors), file=sys.stderr)
+        return EXIT_ERROR
+    if args.command == "run":
+        return _run(args, registry)
+    return _sweep(args, registry)
+
+
+def _run(args: argparse.Namespace, registry: Registry) -> int:
+    from supervisor.runtime.daemon import Daemon  # the daemon's imports are not needed by the tools
+
+    runtime_logging.configure(args.log_level)
+    path = args.registry or default_registry(args.user)
+    daemon = Daemon(path, registry, user=registry.scope == "user", address=args.bus_address)
+    try:
+        return asyncio.run(daemon.run())
+    except AlreadyRunning as exc:
+        print(f"missionctl: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _sweep(args: argparse.Namespace, registry: Registry) -> int:
+    runtime_logging.configure("warning", json=False)
+    fix = getattr(args, "fix", False)
+    lock = StateLock(registry.state_dir)
+    if fix:
+        try:
+            lock.acquire()
+        except AlreadyRunning as exc:
+            print(f"missionctl: {exc}; it restarts units itself, so --fix is refused", file=sys.stderr)
+            return EXIT_ERROR
+    client = SystemdClient(user=registry.scope == "user", address=args.bus_address)
+    try:
+        client.connect()
+        result = sweep(client, registry, StateStore(registry.state_dir / "state.json"), fix=fix)
+    except SystemdError as exc:
+        print(f"missionctl: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    finally:
+        client.close()
+        lock.release()
+    now = datetime.now(UTC)
+    snap, decision = result.snapshot, result.decision
+    doc = report(snap.policies, snap.observations, decision.assessments, decision.state, now)
+    if args.json:
+        print(json.dumps(doc, indent=2))
+    else:
+        print(table(doc, now))
+        if args.command == "status":
+            print(_daemon_line(registry, lock))
+    for unit, error in result.restart_errors.items():
+        print(f"missionctl: restart of {unit} failed: {error}", file=sys.stderr)
+    return EXIT_OK if doc["status"] == "ok" else EXIT_PROBLEM
+
+
+def _daemon_line(registry: Registry, lock: StateLock) -> str:
+    beat = registry.state_dir / "heartbeat"
+    running = "running" if lock.held_by_other() else "not running"
+    try:
+        age = f"heartbeat {time.time() - beat.stat().st_mtime:.0f}s ago"
+    except OSError:
+        age = "no heartbeat"
+    return f"supervisor daemon: {running}, {age} ({registry.state_dir})"

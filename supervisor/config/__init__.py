@@ -1,0 +1,1 @@
+"""The registry: parsed once at the edge into frozen, validated models."""

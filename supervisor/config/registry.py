@@ -1,0 +1,95 @@
+"""The registry's schema (pydantic, frozen, extra keys refused)."""
+
+from __future__ import annotations
+
+import fnmatch
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from supervisor.config.durations import Duration
+from supervisor.config.units import check_unit_name
+from supervisor.core.model import ItemPolicy, Kind, OnStale, RestartPolicy
+
+UnitName = Annotated[str, AfterValidator(check_unit_name)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RestartSpec(_Model):
+    """``restart: {max: 3, per: 1h, backoff: 60s}``."""
+
+    max: int = Field(3, ge=0, le=1000)
+    per: Duration = Field(3600.0, gt=0)
+    backoff: Duration = Field(60.0, ge=0)
+
+    def policy(self) -> RestartPolicy:
+        """The core's view of this spec."""
+        return RestartPolicy(max=self.max, per_s=self.per, backoff_s=self.backoff)
+
+
+class Defaults(_Model):
+    """Settings every unit inherits unless it says otherwise."""
+
+    stale_factor: float = Field(2.5, gt=0)
+    restart: RestartSpec = RestartSpec()
+    on_stale: OnStale = OnStale.RESTART
+
+
+class UnitSpec(_Model):
+    """One supervised unit; every field optional."""
+
+    max_stale: Duration | None = Field(None, gt=0)
+    stale_factor: float | None = Field(None, gt=0)
+    critical: bool = False
+    on_stale: OnStale | None = None
+    restart: RestartSpec | None = None
+
+
+class Registry(_Model):
+    """The whole registry file."""
+
+    scope: Literal["system", "user"] = "system"
+    state_dir: Path = Path("/var/lib/missionctl")
+    discover: bool = True
+    ignore: tuple[str, ...] = ()
+    resync_every: Duration = Field(300.0, ge=5)
+    defaults: Defaults = Defaults()
+    units: dict[UnitName, UnitSpec] = Field(default_factory=dict)
+
+    @field_validator("units", mode="before")
+    @classmethod
+    def _empty_entries(cls, value: object) -> object:
+        # `unit.timer:` with nothing after it means "all defaults"
+        if value is None:
+            return {}
+        if isinstance(value, dict):
+            return {k: ({} if v is None else v) for k, v in value.items()}
+        return value
+
+    @property
+    def listed(self) -> tuple[str, ...]:
+        """Every unit named in the registry."""
+        return tuple(self.units)
+
+    def policy(self, name: str, *, discovered: bool = False) -> ItemPolicy:
+        """The policy for a listed unit (or a discovered timer, with the defaults)."""
+        spec = self.units.get(name, UnitSpec())
+        d = self.defaults
+        return ItemPolicy(
+            name=name,
+            kind=Kind.TIMER if name.endswith(".timer") else Kind.DAEMON,
+            max_stale_s=spec.max_stale,
+            stale_factor=spec.stale_factor if spec.stale_factor is not None else d.stale_factor,
+            on_stale=spec.on_stale or d.on_stale,
+            critical=spec.critical,
+            restart=(spec.restart or d.restart).policy(),
+            discovered=discovered,
+        )
+
+    def ignored(self, name: str) -> bool:
+        """Whether discovery must pass over this unit."""
+        return any(fnmatch.fnmatchcase(name, pattern) for pattern in self.ignore)

@@ -1,0 +1,160 @@
+"""Plain data the core reasons about: statuses, observations and policies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """An item's health. The words are part of the API."""
+
+    OK = "ok"
+    STALE = "stale"
+    NEVER_TRIGGERED = "never-triggered"
+    DEAD = "dead"
+    FAILED = "failed"
+    MISSING = "missing"
+    DOWN = "down"
+
+    @property
+    def is_problem(self) -> bool:
+        """Whether this status needs attention."""
+        return self is not Status.OK
+
+
+class Kind(StrEnum):
+    """What sort of item is supervised."""
+
+    TIMER = "timer"
+    DAEMON = "daemon"
+
+
+class OnStale(StrEnum):
+    """What to do when an item goes bad."""
+
+    RESTART = "restart"
+    ALERT = "alert"
+
+
+#: Statuses that a restart of the unit can cure.
+RESTARTABLE = frozenset({Status.STALE, Status.NEVER_TRIGGERED, Status.DEAD, Status.DOWN})
+
+
+@dataclass(frozen=True, slots=True)
+class RestartPolicy:
+    """At most ``max`` attempts per rolling ``per_s`` window, ``backoff_s`` apart."""
+
+    max: int = 3
+    per_s: float = 3600.0
+    backoff_s: float = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class ItemPolicy:
+    """How one unit is supervised, as decided by the registry (or discovery)."""
+
+    name: str
+    kind: Kind
+    max_stale_s: float | None = None
+    stale_factor: float = 2.5
+    on_stale: OnStale = OnStale.RESTART
+    critical: bool = False
+    restart: RestartPolicy = field(default_factory=RestartPolicy)
+    discovered: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceRun:
+    """The last (or current) run of a timer's service, as systemd reports it."""
+
+    name: str
+    active_state: str
+    result: str
+    exit_code: str | None  # "exited" | "killed" | "dumped" | None (never ran)
+    exit_status: int | None
+    started_at: datetime | None
+    exited_at: datetime | None
+    invocation_id: str | None
+
+    @property
+    def running(self) -> bool:
+        """Whether the service is in the middle of a run."""
+        return self.active_state in {"active", "activating", "deactivating", "reloading"}
+
+    @property
+    def has_run(self) -> bool:
+        """Whether the service has ever been started."""
+        return self.started_at is not None
+
+    @property
+    def duration_s(self) -> float | None:
+        """Duration of the last completed run."""
+        if self.started_at is None or self.exited_at is None or self.exited_at < self.started_at:
+            return None
+        return (self.exited_at - self.started_at).total_seconds()
+
+
+@dataclass(frozen=True, slots=True)
+class MonotonicTrigger:
+    """One ``On*Sec=`` line of a timer: its base and value."""
+
+    base: str  # e.g. "OnUnitActiveUSec"
+    value_s: float
+
+    @property
+    def recurring(self) -> bool:
+        """Whether this trigger repeats (OnUnitActiveSec/OnUnitInactiveSec)."""
+        return self.base in {"OnUnitActiveUSec", "OnUnitInactiveUSec"}
+
+    @property
+    def setting(self) -> str:
+        """The unit-file setting name, e.g. ``OnUnitActiveSec``."""
+        return self.base.removesuffix("USec") + "Sec"
+
+
+@dataclass(frozen=True, slots=True)
+class TimerObservation:
+    """What systemd says about one timer (and its service) at one moment."""
+
+    name: str
+    load_state: str
+    active_state: str
+    sub_state: str = ""
+    unit_file_state: str = ""
+    last_trigger: datetime | None = None
+    next_elapse: datetime | None = None
+    active_enter: datetime | None = None
+    monotonic: tuple[MonotonicTrigger, ...] = ()
+    calendar: tuple[str, ...] = ()
+    service: ServiceRun | None = None
+
+    @property
+    def loaded(self) -> bool:
+        """Whether systemd has the unit loaded from a unit file."""
+        return self.load_state == "loaded"
+
+    @property
+    def recurring(self) -> bool:
+        """Whether the timer has any trigger that repeats."""
+        return bool(self.calendar) or any(t.recurring for t in self.monotonic)
+
+
+@dataclass(frozen=True, slots=True)
+class DaemonObservation:
+    """What systemd says about one long-running service."""
+
+    name: str
+    load_state: str
+    active_state: str
+    sub_state: str = ""
+    result: str = ""
+
+    @property
+    def loaded(self) -> bool:
+        """Whether systemd has the unit loaded from a unit file."""
+        return self.load_state == "loaded"
+
+
+Observation = TimerObservation | DaemonObservation

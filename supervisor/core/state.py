@@ -1,0 +1,124 @@
+"""The supervisor's persisted memory, and its versioned JSON form (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from supervisor.core.model import Status
+
+SCHEMA_VERSION = 1
+MAX_TRANSITIONS = 1000
+
+
+class StateFormatError(ValueError):
+    """The persisted document is not a state of a version this code reads."""
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """One change of an item's status; ``initial`` marks the first observation."""
+
+    item: str
+    old: Status | None
+    new: Status
+    reason: str
+    at: datetime
+    initial: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ItemState:
+    """What the supervisor last concluded about one item."""
+
+    status: Status
+    since: datetime
+    reason: str
+    escalated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    """Everything that must survive a supervisor restart."""
+
+    items: Mapping[str, ItemState] = field(default_factory=dict)
+    restarts: Mapping[str, tuple[datetime, ...]] = field(default_factory=dict)
+    transitions: tuple[Transition, ...] = ()
+
+    def with_transitions(self, new: list[Transition]) -> State:
+        """This state with ``new`` appended to the (bounded) transition log."""
+        if not new:
+            return self
+        return replace(self, transitions=(*self.transitions, *new)[-MAX_TRANSITIONS:])
+
+
+def to_document(state: State) -> dict[str, Any]:
+    """The JSON-ready document for a state."""
+    return {
+        "version": SCHEMA_VERSION,
+        "items": {
+            name: {
+                "status": s.status.value,
+                "since": s.since.isoformat(),
+                "reason": s.reason,
+                "escalated": s.escalated,
+            }
+            for name, s in sorted(state.items.items())
+        },
+        "restarts": {unit: [t.isoformat() for t in times] for unit, times in sorted(state.restarts.items()) if times},
+        "transitions": [
+            {
+                "item": t.item,
+                "from": t.old.value if t.old else None,
+                "to": t.new.value,
+                "reason": t.reason,
+                "at": t.at.isoformat(),
+                "initial": t.initial,
+            }
+            for t in state.transitions
+        ],
+    }
+
+
+def from_document(doc: object) -> State:
+    """Parse a document written by ``to_document``; StateFormatError if it is not one."""
+    try:
+        if not isinstance(doc, dict):
+            raise StateFormatError("state document is not an object")
+        if doc.get("version") != SCHEMA_VERSION:
+            raise StateFormatError(f"unsupported state version {doc.get('version')!r}")
+        items = {
+            str(name): ItemState(
+                status=Status(v["status"]),
+                since=_time(v["since"]),
+                reason=str(v["reason"]),
+                escalated=bool(v["escalated"]),
+            )
+            for name, v in doc["items"].items()
+        }
+        restarts = {str(u): tuple(_time(t) for t in ts) for u, ts in doc["restarts"].items()}
+        transitions = tuple(
+            Transition(
+                item=str(t["item"]),
+                old=Status(t["from"]) if t["from"] is not None else None,
+                new=Status(t["to"]),
+                reason=str(t["reason"]),
+                at=_time(t["at"]),
+                initial=bool(t["initial"]),
+            )
+            for t in doc["transitions"]
+        )
+    except StateFormatError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise StateFormatError(f"malformed state document: {exc!r}") from exc
+    return State(items=items, restarts=restarts, transitions=transitions)
+
+
+def _time(text: object) -> datetime:
+    moment = datetime.fromisoformat(str(text))
+    if moment.tzinfo is None:
+        raise ValueError(f"timestamp without time zone: {text!r}")
+    return moment

@@ -1,0 +1,1 @@
+"""The daemon's lifecycle and the one-shot sweeps, wiring core and adapters."""

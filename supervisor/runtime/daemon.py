@@ -1,0 +1,312 @@
+"""``missionctl run``: the event-driven supervisor loop.
+
+Lifecycle: ``startup()`` -> ``tick()`` until stopped -> ``shutdown()``. A tick
+waits until a systemd signal, the next budget deadline, the periodic resync or
+the heartbeat interval, then observes (only what changed, unless a full resync is
+due), decides in the pure core, persists, and only then acts. OS signals only set
+flags and wake the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import structlog
+
+from supervisor.adapters import heartbeat, notify
+from supervisor.adapters.lock import StateLock
+from supervisor.adapters.statefile import StateStore
+from supervisor.adapters.systemd.client import ConnectionLost, SystemdClient, SystemdError
+from supervisor.adapters.systemd.signals import SignalConnection, UnitChanged, UnitsReshaped
+from supervisor.adapters.systemd.worker import SystemdWorker
+from supervisor.config.loader import RegistryError, load_registry
+from supervisor.config.registry import Registry
+from supervisor.core.decide import Decision, Escalate, Restart, decide, next_wakeup
+from supervisor.core.state import State, Transition
+from supervisor.runtime.observe import Snapshot, observe_all, observe_items
+
+log = structlog.get_logger("missionctl")
+
+HEARTBEAT_EVERY_S = 30.0
+COALESCE_S = 0.02
+RESHAPE_MIN_GAP_S = 5.0
+RECONNECT_MAX_S = 30.0
+
+
+class Daemon:
+    """The long-running supervisor."""
+
+    def __init__(self, registry_path: Path, registry: Registry, *, user: bool, address: str | None = None) -> None:
+        self.registry_path = registry_path
+        self.registry = registry
+        self.user = user
+        state_dir = registry.state_dir
+        self.store = StateStore(state_dir / "state.json")
+        self.heartbeat_path = state_dir / "heartbeat"
+        self.lock = StateLock(state_dir)
+        self.worker = SystemdWorker(SystemdClient(user=user, address=address))
+        self.signals = SignalConnection(user=user, address=address)
+        self.state = State()
+        self.snapshot: Snapshot | None = None
+        self.decision: Decision | None = None
+        self.connected = False
+        self._fd: int | None = None
+        self._wake = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._dirty: set[str] = set()
+        self._full = True
+        self._full_at = 0.0
+        self._next_full_at = 0.0
+        self._attempted = False
+        self._reload = False
+        self._deadline: datetime | None = None
+        self._backoff = 0.2
+        self._ready = False
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # lifecycle -----------------------------------------------------------------
+
+    async def run(self) -> int:
+        """Run until SIGTERM/SIGINT (or ``stop()``); returns the exit code."""
+        await self.startup()
+        try:
+            while not self._stop.is_set():
+                await self.tick()
+        finally:
+            await self.shutdown()
+        return 0
+
+    async def startup(self) -> None:
+        """Take the lock, load the state, hook OS signals."""
+        self.lock.acquire()
+        self.state = self.store.load()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop)
+        loop.add_signal_handler(signal.SIGHUP, self.request_reload)
+        interval = notify.watchdog_interval_s()
+        if interval:
+            self._tasks.append(asyncio.create_task(self._watchdog(interval)))
+        log.info(
+            "started",
+            registry=str(self.registry_path),
+            scope="user" if self.user else "system",
+            state_dir=str(self.registry.state_dir),
+        )
+
+    def stop(self) -> None:
+        """Ask the loop to finish (signal-safe)."""
+        self._stop.set()
+        self._wake.set()
+
+    def request_reload(self) -> None:
+        """Ask the loop to re-read the registry (SIGHUP)."""
+        self._reload = True
+        self._wake.set()
+
+    async def shutdown(self) -> None:
+        """Bounded clean-up: stop watching, close connections, release the lock."""
+        notify.stopping()
+        for task in self._tasks:
+            task.cancel()
+        self._drop_signals()
+        self.worker.shutdown()
+        self.lock.release()
+        log.info("stopped")
+
+    # the loop ------------------------------------------------------------------
+
+    async def tick(self) -> None:
+        """Wait for a reason to look, then observe, decide, persist and act."""
+        await self._sleep()
+        if self._stop.is_set():
+            return
+        if self._reload:
+            self._reload_registry()
+        if not self.connected and not await self._connect():
+            return
+        try:
+            await self._observe()
+        except ConnectionLost as exc:
+            self._lost(str(exc))
+            return
+        assert self.snapshot is not None
+        await self._decide_and_act(self.snapshot)
+        heartbeat.touch(self.heartbeat_path)
+
+    async def _sleep(self) -> None:
+        loop = asyncio.get_running_loop()
+        if not self.connected and self._attempted:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self._backoff)
+            return
+        if self._wake.is_set() or self._full or self._reload:
+            self._wake.clear()
+            await asyncio.sleep(COALESCE_S)  # let a burst of signals arrive
+            return
+        now = datetime.now(UTC)
+        waits = [HEARTBEAT_EVERY_S, self._next_full_at - loop.time()]
+        if self._deadline is not None:
+            waits.append((self._deadline - now).total_seconds() + 0.001)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), max(0.0, min(waits)))
+        self._wake.clear()
+        if loop.time() >= self._next_full_at:
+            self._full = True
+
+    async def _observe(self) -> None:
+        loop = asyncio.get_running_loop()
+        calls = self.worker.client.calls
+        if self._full or self.snapshot is None:
+            self._full, self._dirty = False, set()
+            registry = self.registry
+            started = loop.time()
+            self.snapshot = await self.worker.run(lambda c: observe_all(c, registry))
+            self._full_at = loop.time()
+            self._next_full_at = self._full_at + registry.resync_every
+            log.debug("full_sweep", items=len(self.snapshot.policies), seconds=round(loop.time() - started, 3))
+        elif self._dirty:
+            names, self._dirty = self._dirty, set()
+            snapshot = self.snapshot
+            self.snapshot = await self.worker.run(lambda c: observe_items(c, snapshot, names))
+        else:
+            return
+        log.debug("observed", items=len(self.snapshot.observations), calls=self.worker.client.calls - calls)
+
+    async def _decide_and_act(self, snapshot: Snapshot) -> None:
+        now = datetime.now(UTC)
+        decision = decide(snapshot.policies, snapshot.observations, self.state, now)
+        if decision.state != self.state:
+            await asyncio.to_thread(self.store.save, decision.state)  # persist before acting
+            self.state = decision.state
+        self.decision = decision
+        for transition in decision.transitions:
+            _log_transition(transition)
+        for action in decision.actions:
+            await self._act(action)
+        self._deadline = next_wakeup(snapshot.policies, snapshot.observations, decision, now)
+        counts = Counter(a.status.value for a in decision.assessments.values())
+        summary = f"{counts.get('ok', 0)}/{len(decision.assessments)} OK"
+        if not self._ready:
+            self._ready = True
+            notify.ready(summary)
+            log.info("ready", items=len(decision.assessments), summary=summary)
+        else:
+            notify.status(summary)
+
+    async def _act(self, action: Restart | Escalate) -> None:
+        if isinstance(action, Restart):
+            log.warning("restart", unit=action.unit, item=action.item, attempt=action.attempt)
+            unit = action.unit
+            try:
+                await self.worker.run(lambda c: c.restart_unit(unit))
+            except ConnectionLost as exc:
+                self._lost(str(exc))
+            except SystemdError as exc:
+                log.error("restart_failed", unit=unit, error=str(exc))
+        else:
+            log.error("escalated", item=action.item, reason=action.reason, at=action.at.isoformat())
+
+    # systemd connection ----------------------------------------------------------
+
+    async def _connect(self) -> bool:
+        self._attempted = True
+        try:
+            await self.worker.run(lambda c: c.connect())
+            fd = await self.worker.run(lambda c: self.signals.open())
+        except SystemdError as exc:
+            log.error("systemd_unreachable", error=str(exc), retry_in_s=round(self._backoff, 2))
+            self.signals.close()
+            self._backoff = min(self._backoff * 2, RECONNECT_MAX_S)
+            return False
+        asyncio.get_running_loop().add_reader(fd, self._on_readable)
+        self._fd = fd
+        self.connected, self._full, self._backoff = True, True, 0.2
+        log.info("systemd_connected", transport=self.worker.client.transport)
+        return True
+
+    def _on_readable(self) -> None:
+        try:
+            events = self.signals.drain()
+        except ConnectionLost as exc:
+            self._lost(str(exc))
+            return
+        snapshot = self.snapshot
+        loop_time = asyncio.get_running_loop().time()
+        for event in events:
+            if isinstance(event, UnitChanged):
+                if snapshot is not None:
+                    self._dirty |= snapshot.items_for(event.unit)
+            elif isinstance(event, UnitsReshaped) and self._reshape_matters(event, snapshot):
+                # at most one full resync per RESHAPE_MIN_GAP_S, however many units come and go
+                self._next_full_at = min(self._next_full_at, max(loop_time, self._full_at + RESHAPE_MIN_GAP_S))
+        if self._dirty or self._next_full_at <= loop_time:
+            self._wake.set()
+
+    def _reshape_matters(self, event: UnitsReshaped, snapshot: Snapshot | None) -> bool:
+        if event.unit is None:
+            return True
+        if snapshot is not None and event.unit in snapshot.policies:
+            return True
+        return self.registry.discover and event.unit.endswith(".timer") and not self.registry.ignored(event.unit)
+
+    def _lost(self, why: str) -> None:
+        if self.connected:
+            log.warning("systemd_connection_lost", error=why)
+        self._drop_signals()
+        self.connected = False
+        self._wake.set()
+
+    def _drop_signals(self) -> None:
+        if self._fd is not None:
+            with contextlib.suppress(Exception):
+                asyncio.get_running_loop().remove_reader(self._fd)
+            self._fd = None
+        self.signals.close()
+
+    # registry reload and watchdog --------------------------------------------------
+
+    def _reload_registry(self) -> None:
+        self._reload = False
+        try:
+            registry = load_registry(self.registry_path)
+        except RegistryError as exc:
+            log.error(
+                "registry_rejected", path=str(self.registry_path), errors=exc.errors, kept="running configuration"
+            )
+            return
+        if registry.state_dir != self.registry.state_dir:
+            log.error(
+                "registry_state_dir_changed",
+                kept=str(self.registry.state_dir),
+                hint="restart the service to move the state directory",
+            )
+            registry = registry.model_copy(update={"state_dir": self.registry.state_dir})
+        self.registry, self._full = registry, True
+        self._next_full_at = 0.0
+        log.info("registry_reloaded", path=str(self.registry_path), units=len(registry.units))
+
+    async def _watchdog(self, interval: float) -> None:
+        while True:
+            notify.watchdog()
+            await asyncio.sleep(interval)
+
+
+def _log_transition(t: Transition) -> None:
+    fields = {
+        "item": t.item,
+        "from": t.old.value if t.old else "unknown",
+        "to": t.new.value,
+        "reason": t.reason,
+        "at": t.at.isoformat(),
+        "initial": t.initial,
+    }
+    if t.new.is_problem:
+        log.warning("transition", **fields)
+    else:
+        log.info("transition", **fields)

@@ -1,0 +1,104 @@
+"""Build observations of every supervised item (blocking; runs on the systemd thread)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from functools import cached_property
+
+from supervisor.adapters.systemd.client import SystemdClient, UnitGone, UnitSummary
+from supervisor.config.registry import Registry
+from supervisor.core.model import ItemPolicy, Kind, Observation, TimerObservation
+
+_ENABLED = {"enabled", "enabled-runtime", "linked", "linked-runtime"}
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What systemd said about every supervised item, and when."""
+
+    policies: dict[str, ItemPolicy]
+    observations: dict[str, Observation]
+    paths: dict[str, bytes] = field(default_factory=dict)  # item or service name -> object path
+    taken_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @cached_property
+    def _dependents(self) -> dict[str, set[str]]:
+        index: dict[str, set[str]] = {name: {name} for name in self.policies}
+        for name, obs in self.observations.items():
+            if isinstance(obs, TimerObservation) and obs.service:
+                index.setdefault(obs.service.name, set()).add(name)
+        return index
+
+    def items_for(self, unit: str) -> set[str]:
+        """The items whose observation depends on ``unit``."""
+        return self._dependents.get(unit, set())
+
+
+def supervised(registry: Registry, units: dict[str, UnitSummary], client: SystemdClient) -> dict[str, ItemPolicy]:
+    """Listed units, plus (with discovery) every timer that is active or enabled."""
+    policies = {name: registry.policy(name) for name in registry.listed}
+    if not registry.discover:
+        return policies
+    for name, unit in sorted(units.items()):
+        if not name.endswith(".timer") or name in policies or registry.ignored(name):
+            continue
+        if unit.load_state != "loaded":
+            continue
+        if unit.active_state == "inactive" and client.unit_file_state(unit.path) not in _ENABLED:
+            continue  # disabled and inactive: intentionally off
+        policies[name] = registry.policy(name, discovered=True)
+    return policies
+
+
+def observe_all(client: SystemdClient, registry: Registry) -> Snapshot:
+    """A full sweep: list units, discover, read every supervised item."""
+    units = client.list_units()
+    policies = supervised(registry, units, client)
+    return _read(client, policies, units, policies)
+
+
+def observe_items(client: SystemdClient, snapshot: Snapshot, names: Iterable[str]) -> Snapshot:
+    """Re-read only ``names`` (after signals), keeping the rest of the snapshot."""
+    units: dict[str, UnitSummary] = {}
+    wanted = {n: snapshot.policies[n] for n in names if n in snapshot.policies}
+    for name in wanted:
+        obs = snapshot.observations.get(name)
+        deps = [name]
+        if isinstance(obs, TimerObservation) and obs.service:
+            deps.append(obs.service.name)
+        for dep in deps:
+            try:
+                path = snapshot.paths.get(dep)
+                units[dep] = client.summary(dep, path) if path else client.unit(dep)
+            except UnitGone:
+                continue
+    fresh = _read(client, wanted, units, snapshot.policies)
+    return replace(
+        snapshot,
+        observations={**snapshot.observations, **fresh.observations},
+        paths={**snapshot.paths, **fresh.paths},
+        taken_at=fresh.taken_at,
+    )
+
+
+def _read(
+    client: SystemdClient, wanted: dict[str, ItemPolicy], units: dict[str, UnitSummary], policies: dict[str, ItemPolicy]
+) -> Snapshot:
+    observations: dict[str, Observation] = {}
+    paths: dict[str, bytes] = {}
+    for name, policy in wanted.items():
+        try:
+            unit = units.get(name) or client.unit(name)
+            paths[name] = unit.path
+            if policy.kind is Kind.TIMER:
+                timer = client.read_timer(unit, units)
+                observations[name] = timer
+                if timer.service and timer.service.name in units:
+                    paths[timer.service.name] = units[timer.service.name].path
+            else:
+                observations[name] = client.read_daemon(unit)
+        except UnitGone:
+            continue  # no observation: the core reports it missing
+    return Snapshot(policies=dict(policies), observations=observations, paths=paths)

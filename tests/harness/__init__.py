@@ -1,0 +1,1 @@
+"""Real peers for the test suite and the benchmarks (no mocks of systemd)."""
