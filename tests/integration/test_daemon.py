@@ -131,3 +131,20 @@ def test_a_bad_registry_on_reload_keeps_the_running_config(lab: Lab) -> None:
     wait_until(lambda: lab.status_of(other) == "ok", what="reloaded registry in effect")
     assert lab.status_of(t) == "ok" and proc.poll() is None
     assert json.loads(json.dumps(lab.events("registry_reloaded")))[0]["units"] == 2
+
+
+def test_it_reconnects_after_daemon_reexec_without_false_transitions(lab: Lab) -> None:
+    t = lab.timer("reexec", "OnActiveSec=0\nOnUnitActiveSec=1h")
+    svc = lab.service("reexec-daemon", "ExecStart=/bin/sleep 600")
+    lab.write_registry(f"  {t}: {{}}\n  {svc}: {{on_stale: alert}}\n")
+    lab.start_daemon()
+    wait_until(lambda: lab.status_of(t) == "ok" and lab.status_of(svc) == "ok", what="ok")
+    before = lab.state()["transitions"]
+    lab.um.systemctl("daemon-reexec")
+    wait_until(lambda: len(lab.events("systemd_connected")) >= 2, what="reconnected")
+    wait_until(lambda: len(lab.events("systemd_connection_lost")) >= 1, what="loss logged")
+    # still event-driven after the reconnect: a failure is seen through the new subscription
+    lab.um.systemctl("kill", "--signal=KILL", svc)
+    wait_until(lambda: lab.status_of(svc) == "down", timeout=10, what="down after reexec")
+    after = [x for x in lab.state()["transitions"] if x not in before]
+    assert [(x["item"], x["from"], x["to"]) for x in after] == [(svc, "ok", "down")]
