@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from supervisor.config.alerts import AlertsSpec, ServerSpec
 from supervisor.config.durations import Duration
 from supervisor.config.units import check_unit_name
 from supervisor.core.model import ItemPolicy, Kind, OnStale, RestartPolicy
@@ -59,6 +60,8 @@ class Registry(_Model):
     resync_every: Duration = Field(300.0, ge=5)
     defaults: Defaults = Defaults()
     units: dict[UnitName, UnitSpec] = Field(default_factory=dict)
+    alerts: AlertsSpec = AlertsSpec()
+    server: ServerSpec = ServerSpec()
 
     @field_validator("units", mode="before")
     @classmethod

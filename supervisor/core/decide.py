@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from supervisor.core import ratelimit
-from supervisor.core.model import RESTARTABLE, ItemPolicy, Observation, OnStale, Status, TimerObservation
+from supervisor.core.alerts import Alert, AlertPolicy, ItemFacts, alert_wakeups, item_alerts, summary_alert
+from supervisor.core.model import RESTARTABLE, ItemPolicy, Observation, OnStale, TimerObservation
+from supervisor.core.report import item_report
 from supervisor.core.state import ItemState, State, Transition
 from supervisor.core.status import Assessment, assess
 
@@ -41,6 +43,7 @@ class Decision:
     assessments: Mapping[str, Assessment]
     transitions: list[Transition] = field(default_factory=list)
     actions: list[Action] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
 
 
 def decide(
@@ -50,10 +53,14 @@ def decide(
     now: datetime,
     *,
     act: bool = True,
+    alerting: AlertPolicy | None = None,
+    observed: Set[str] | None = None,
 ) -> Decision:
-    """Assess every item, record transitions and choose restarts within budget.
+    """Assess every item, record transitions, choose restarts within budget and alerts.
 
-    With ``act=False`` nothing is restarted or escalated (a read-only look).
+    With ``act=False`` nothing is restarted, escalated or alerted (a read-only look).
+    ``observed`` names the items re-read for this step (None: all of them); only
+    those count towards ``confirm``.
     """
     assessments: dict[str, Assessment] = {}
     items: dict[str, ItemState] = {}
@@ -63,50 +70,67 @@ def decide(
     }
     transitions: list[Transition] = []
     actions: list[Action] = []
+    alerts: list[Alert] = []
     for name, policy in policies.items():
         found = assess(policy, observations.get(name), now)
         assessments[name] = found
         previous = state.items.get(name)
         current = _carry(previous, found, now)
+        change = None
         if previous is None or previous.status is not found.status:
-            transitions.append(
-                Transition(
-                    name,
-                    previous.status if previous else None,
-                    found.status,
-                    found.reason,
-                    now,
-                    initial=previous is None,
-                )
-            )
+            old = previous.status if previous else None
+            change = Transition(name, old, found.status, found.reason, now, initial=previous is None)
+            transitions.append(change)
+        escalate = False
         if act and found.status in RESTARTABLE and policy.on_stale is OnStale.RESTART:
             attempts = restarts.get(name, ())
             if ratelimit.exhausted(attempts, policy.restart, now):
                 if not current.escalated:
                     current = replace(current, escalated=True)
                     actions.append(Escalate(name, found.reason, now))
+                    escalate = True
             elif ratelimit.next_allowed(attempts, policy.restart, now) <= now:
                 restarts[name] = (*attempts, now)
                 actions.append(Restart(name, name, len(restarts[name])))
+        if act and alerting is not None:
+            facts = ItemFacts(
+                found.kind.value,
+                policy.critical,
+                _details(item_report(policy, observations.get(name), found, state, now), restarts.get(name, ())),
+            )
+            seen = observed is None or name in observed
+            current, found_alerts = item_alerts(
+                name, found, current, change, observed=seen, escalate=escalate, facts=facts, policy=alerting, now=now
+            )
+            alerts.extend(found_alerts)
         items[name] = current
     new_state = State(
         items=items,
         restarts={u: ts for u, ts in restarts.items() if ts and u in policies},
         transitions=state.transitions,
+        last_summary_at=state.last_summary_at,
     ).with_transitions(transitions)
-    return Decision(new_state, assessments, transitions, actions)
+    if act and alerting is not None:
+        new_state, summary = summary_alert(new_state, assessments, alerting, now)
+        if summary is not None:
+            alerts.append(summary)
+    return Decision(new_state, assessments, transitions, actions, alerts)
+
+
+def _details(report: Mapping[str, object], attempts: tuple[datetime, ...]) -> dict[str, object]:
+    keys = ("last_trigger", "next_elapse", "age_s", "budget_s", "budget_source", "last_result", "last_exit_status")
+    out = {k: report[k] for k in keys}
+    out["restarts_in_window"] = len(attempts)
+    return out
 
 
 def _carry(previous: ItemState | None, found: Assessment, now: datetime) -> ItemState:
-    if previous is None or previous.status is not found.status:
-        return ItemState(
-            found.status,
-            now,
-            found.reason,
-            escalated=False
-            if found.status is Status.OK
-            else bool(previous and previous.escalated and previous.status.is_problem),
-        )
+    if previous is None:
+        return ItemState(found.status, now, found.reason)
+    if previous.status is not found.status:
+        # a new status; escalation lasts while the item stays in trouble
+        escalated = previous.escalated and previous.status.is_problem and found.status.is_problem
+        return replace(previous, status=found.status, since=now, reason=found.reason, escalated=escalated)
     return previous  # same status: keep the record as it was at the transition
 
 
@@ -115,9 +139,10 @@ def next_wakeup(
     observations: Mapping[str, Observation],
     decision: Decision,
     now: datetime,
+    alerting: AlertPolicy | None = None,
 ) -> datetime | None:
-    """Earliest future moment a status can change, or a restart become due, with no event."""
-    moments: list[datetime] = []
+    """Earliest future moment a status can change, or a restart or alert become due, with no event."""
+    moments: list[datetime] = alert_wakeups(decision.state, alerting, now) if alerting else []
     for name, policy in policies.items():
         found = decision.assessments.get(name)
         obs = observations.get(name)

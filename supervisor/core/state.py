@@ -31,12 +31,23 @@ class Transition:
 
 @dataclass(frozen=True, slots=True)
 class ItemState:
-    """What the supervisor last concluded about one item."""
+    """What the supervisor last concluded about one item, and its alerting memory.
+
+    ``incident`` counts problem episodes (ok -> problem); ``streak`` counts
+    consecutive bad observations in the current one; ``announced`` says its
+    ``down`` alert went out; ``seq`` numbers the alerts of the item, so alert ids
+    are stable if a step is replayed after a crash.
+    """
 
     status: Status
     since: datetime
     reason: str
     escalated: bool = False
+    incident: int = 0
+    streak: int = 0
+    announced: bool = False
+    seq: int = 0
+    last_alert_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +57,7 @@ class State:
     items: Mapping[str, ItemState] = field(default_factory=dict)
     restarts: Mapping[str, tuple[datetime, ...]] = field(default_factory=dict)
     transitions: tuple[Transition, ...] = ()
+    last_summary_at: datetime | None = None
 
     def with_transitions(self, new: list[Transition]) -> State:
         """This state with ``new`` appended to the (bounded) transition log."""
@@ -64,6 +76,11 @@ def to_document(state: State) -> dict[str, Any]:
                 "since": s.since.isoformat(),
                 "reason": s.reason,
                 "escalated": s.escalated,
+                "incident": s.incident,
+                "streak": s.streak,
+                "announced": s.announced,
+                "seq": s.seq,
+                "last_alert_at": s.last_alert_at.isoformat() if s.last_alert_at else None,
             }
             for name, s in sorted(state.items.items())
         },
@@ -79,6 +96,7 @@ def to_document(state: State) -> dict[str, Any]:
             }
             for t in state.transitions
         ],
+        "last_summary_at": state.last_summary_at.isoformat() if state.last_summary_at else None,
     }
 
 
@@ -95,6 +113,11 @@ def from_document(doc: object) -> State:
                 since=_time(v["since"]),
                 reason=str(v["reason"]),
                 escalated=bool(v["escalated"]),
+                incident=int(v.get("incident", 0)),
+                streak=int(v.get("streak", 0)),
+                announced=bool(v.get("announced", False)),
+                seq=int(v.get("seq", 0)),
+                last_alert_at=_time(v["last_alert_at"]) if v.get("last_alert_at") else None,
             )
             for name, v in doc["items"].items()
         }
@@ -110,11 +133,13 @@ def from_document(doc: object) -> State:
             )
             for t in doc["transitions"]
         )
+        summary = doc.get("last_summary_at")
+        last_summary = _time(summary) if summary else None
     except StateFormatError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise StateFormatError(f"malformed state document: {exc!r}") from exc
-    return State(items=items, restarts=restarts, transitions=transitions)
+    return State(items=items, restarts=restarts, transitions=transitions, last_summary_at=last_summary)
 
 
 def _time(text: object) -> datetime:

@@ -1,0 +1,119 @@
+"""The ``alerts:`` and ``server:`` sections of the registry.
+
+Secrets are never written in the registry itself: each one is named by an
+environment variable (``*_env``) or a file (``*_file``, e.g. under
+``$CREDENTIALS_DIRECTORY``) and resolved only when a channel is built.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from supervisor.config.durations import Duration
+
+Channel = Literal["email", "discord", "webhook"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Secret(_Model):
+    """Mixin check: at most one of the ``*_env`` / ``*_file`` pair."""
+
+    @model_validator(mode="after")
+    def _one_source(self) -> _Secret:
+        fields = type(self).model_fields
+        for stem in {name.rsplit("_", 1)[0] for name in fields if name.endswith(("_env", "_file"))}:
+            if getattr(self, f"{stem}_env", None) and getattr(self, f"{stem}_file", None):
+                raise ValueError(f"give {stem}_env or {stem}_file, not both")
+        return self
+
+
+class EmailSpec(_Secret):
+    """SMTP delivery (aiosmtplib)."""
+
+    smtp_host: str
+    smtp_port: int = Field(587, ge=1, le=65535)
+    starttls: bool = False
+    tls: bool = False
+    tls_ca_file: str | None = None  # trust a private CA (self-hosted relays)
+    username: str | None = None
+    password_env: str | None = None
+    password_file: str | None = None
+    from_: str = Field(alias="from")
+    to: tuple[str, ...] = Field(min_length=1)
+    timeout: Duration = 15.0
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _tls_modes(self) -> EmailSpec:
+        if self.tls and self.starttls:
+            raise ValueError("use tls (implicit, port 465) or starttls, not both")
+        return self
+
+
+class DiscordSpec(_Secret):
+    """A Discord webhook; its URL is a secret."""
+
+    webhook_url_env: str | None = None
+    webhook_url_file: str | None = None
+    username: str = "missionctl"
+
+    @model_validator(mode="after")
+    def _has_url(self) -> DiscordSpec:
+        if not (self.webhook_url_env or self.webhook_url_file):
+            raise ValueError("webhook_url_env or webhook_url_file is required")
+        return self
+
+
+class WebhookSpec(_Secret):
+    """A signed JSON webhook."""
+
+    url: str = Field(pattern=r"^https?://")
+    secret_env: str | None = None
+    secret_file: str | None = None
+    name: str | None = None
+
+
+class Routes(_Model):
+    """Which channels get what; None means the built-in default."""
+
+    critical: tuple[Channel, ...] | None = None
+    default: tuple[Channel, ...] | None = None
+
+
+class AlertsSpec(_Model):
+    """Channels, routing and alert semantics."""
+
+    email: EmailSpec | None = None
+    discord: DiscordSpec | None = None
+    webhook: tuple[WebhookSpec, ...] = ()
+    routes: Routes = Routes()
+    confirm: int = Field(1, ge=1, le=100)
+    remind_every: Duration = 0.0
+    summary_every: Duration = 0.0
+    recovery_hook: WebhookSpec | None = None
+    host: str | None = None  # how this host is named in messages (default: its hostname)
+
+    def configured(self) -> tuple[Channel, ...]:
+        """The channels that have a configuration."""
+        found: list[Channel] = []
+        if self.email:
+            found.append("email")
+        if self.discord:
+            found.append("discord")
+        if self.webhook:
+            found.append("webhook")
+        return tuple(found)
+
+
+class ServerSpec(_Model):
+    """The HTTP service (dashboard, API)."""
+
+    listen: str = "127.0.0.1:8001"
+    token_env: str = "MISSIONCTL_TOKEN"  # noqa: S105 - the name of a variable, not a secret
+    public_url: str | None = None

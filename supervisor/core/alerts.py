@@ -1,0 +1,246 @@
+"""Which alerts a decision step produces, and where they go (pure).
+
+Alerts follow incidents, not observations: one ``down`` when an item goes bad
+(after ``confirm`` consecutive bad observations), one ``changed`` per change
+between problem statuses, one ``recovered`` when it is ok again, an optional
+reminder every ``remind_every``, one ``escalated`` when its restart budget is
+spent, and a periodic ``summary``. Nothing is announced for a problem that
+recovered before it was confirmed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from supervisor.core.model import Status
+from supervisor.core.state import ItemState, State, Transition
+from supervisor.core.status import Assessment
+
+RECHECK_S = 5.0  # how soon an unconfirmed problem is looked at again
+
+
+class AlertEvent(StrEnum):
+    """The kinds of message; the words are part of the webhook payload."""
+
+    DOWN = "down"
+    RECOVERED = "recovered"
+    CHANGED = "changed"
+    ESCALATED = "escalated"
+    SUMMARY = "summary"
+
+
+@dataclass(frozen=True, slots=True)
+class AlertPolicy:
+    """Alert semantics from the registry."""
+
+    confirm: int = 1
+    remind_every_s: float = 0.0
+    summary_every_s: float = 0.0
+    host: str = "localhost"
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One message to deliver, identical on every channel it is routed to."""
+
+    id: str
+    event: AlertEvent
+    item: str | None
+    kind: str | None
+    status: str | None
+    previous_status: str | None
+    reason: str
+    critical: bool
+    at: datetime
+    host: str
+    since: datetime | None = None
+    reminder: bool = False
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def payload(self) -> dict[str, Any]:
+        """The JSON body of webhooks (and what the outbox stores)."""
+        return {
+            "id": self.id,
+            "event": self.event.value,
+            "item": self.item,
+            "kind": self.kind,
+            "status": self.status,
+            "previous_status": self.previous_status,
+            "reason": self.reason,
+            "critical": self.critical,
+            "at": _iso(self.at),
+            "host": self.host,
+            "since": _iso(self.since),
+            "reminder": self.reminder,
+            "details": dict(self.details),
+        }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+
+def alert_id(*parts: object) -> str:
+    """A delivery id derived from what the alert is about: the same on a replayed step."""
+    return hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class ItemFacts:
+    """What an alert about one item says besides its status."""
+
+    kind: str
+    critical: bool
+    details: Mapping[str, Any]
+
+
+def item_alerts(
+    name: str,
+    found: Assessment,
+    memory: ItemState,
+    change: Transition | None,
+    *,
+    observed: bool,
+    escalate: bool,
+    facts: ItemFacts,
+    policy: AlertPolicy,
+    now: datetime,
+) -> tuple[ItemState, list[Alert]]:
+    """The alerts of one item in one step, and its updated alerting memory."""
+    alerts: list[Alert] = []
+    mem = memory
+
+    def emit(event: AlertEvent, previous: Status | None, *, reminder: bool = False) -> None:
+        nonlocal mem
+        seq = mem.seq + 1
+        alerts.append(
+            Alert(
+                id=alert_id(policy.host, name, mem.incident, seq),
+                event=event,
+                item=name,
+                kind=facts.kind,
+                status=found.status.value,
+                previous_status=previous.value if previous else None,
+                reason=found.reason,
+                critical=facts.critical,
+                at=now,
+                host=policy.host,
+                since=mem.since,
+                reminder=reminder,
+                details=facts.details,
+            )
+        )
+        mem = replace(mem, seq=seq, last_alert_at=now)
+
+    if found.status.is_problem:
+        if change is not None and (change.old is None or not change.old.is_problem):
+            mem = replace(mem, incident=mem.incident + 1, streak=0, announced=False)
+        if observed or change is not None:
+            mem = replace(mem, streak=mem.streak + 1)
+        if not mem.announced and mem.streak >= policy.confirm:
+            # an incident found at start-up has no previous status ("unknown")
+            emit(AlertEvent.DOWN, None if change is not None and change.old is None else Status.OK)
+            mem = replace(mem, announced=True)
+        elif mem.announced and change is not None and change.old is not None and change.old.is_problem:
+            emit(AlertEvent.CHANGED, change.old)
+        elif (
+            mem.announced
+            and policy.remind_every_s > 0
+            and mem.last_alert_at is not None
+            and now - mem.last_alert_at >= timedelta(seconds=policy.remind_every_s)
+        ):
+            emit(AlertEvent.DOWN, Status.OK, reminder=True)
+    else:
+        if mem.announced and change is not None and change.old is not None:
+            emit(AlertEvent.RECOVERED, change.old)
+        mem = replace(mem, streak=0, announced=False)
+    if escalate:
+        emit(AlertEvent.ESCALATED, change.old if change else None)
+    return mem, alerts
+
+
+def summary_alert(
+    state: State, assessments: Mapping[str, Assessment], policy: AlertPolicy, now: datetime
+) -> tuple[State, Alert | None]:
+    """The periodic summary, when one is due (the first comes one period after start)."""
+    every = policy.summary_every_s
+    if every <= 0:
+        return state, None
+    if state.last_summary_at is None:
+        return replace(state, last_summary_at=now), None
+    if now - state.last_summary_at < timedelta(seconds=every):
+        return state, None
+    problems = [
+        {"item": n, "status": a.status.value, "reason": a.reason}
+        for n, a in sorted(assessments.items())
+        if a.status.is_problem
+    ]
+    counts: dict[str, int] = {}
+    for a in assessments.values():
+        counts[a.status.value] = counts.get(a.status.value, 0) + 1
+    total, ok = len(assessments), counts.get("ok", 0)
+    alert = Alert(
+        id=alert_id(policy.host, "summary", now.isoformat()),
+        event=AlertEvent.SUMMARY,
+        item=None,
+        kind=None,
+        status="ok" if not problems else "problem",
+        previous_status=None,
+        reason=f"{ok}/{total} OK",
+        critical=False,
+        at=now,
+        host=policy.host,
+        details={"counts": counts, "total": total, "ok": ok, "problems": problems},
+    )
+    return replace(state, last_summary_at=now), alert
+
+
+def alert_wakeups(state: State, policy: AlertPolicy, now: datetime) -> list[datetime]:
+    """Moments an alert can become due without any systemd event."""
+    moments: list[datetime] = []
+    if policy.summary_every_s > 0 and state.last_summary_at is not None:
+        moments.append(state.last_summary_at + timedelta(seconds=policy.summary_every_s))
+    for mem in state.items.values():
+        if not mem.status.is_problem:
+            continue
+        if not mem.announced:
+            moments.append(now + timedelta(seconds=RECHECK_S))
+        elif policy.remind_every_s > 0 and mem.last_alert_at is not None:
+            moments.append(mem.last_alert_at + timedelta(seconds=policy.remind_every_s))
+    return moments
+
+
+def unconfirmed(state: State) -> list[str]:
+    """Items with a problem not yet announced (to be observed again soon)."""
+    return [n for n, m in state.items.items() if m.status.is_problem and not m.announced]
+
+
+RECOVERY_HOOK = "recovery_hook"
+
+
+def route(
+    alert: Alert,
+    configured: Sequence[str],
+    critical_route: Iterable[str] | None,
+    default_route: Iterable[str] | None,
+    has_hook: bool,
+) -> list[str]:
+    """Channel kinds for an alert: escalations go to the recovery hook, then the critical route."""
+    critical = list(critical_route) if critical_route is not None else list(configured)
+    default = list(default_route) if default_route is not None else ["discord", "webhook"]
+    if alert.event is AlertEvent.ESCALATED:
+        chosen = ([RECOVERY_HOOK] if has_hook else []) + critical
+    elif alert.critical:
+        chosen = critical
+    else:
+        chosen = default
+    out: list[str] = []
+    for channel in chosen:
+        if (channel == RECOVERY_HOOK or channel in configured) and channel not in out:
+            out.append(channel)
+    return out
