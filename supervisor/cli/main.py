@@ -1,4 +1,4 @@
-"""``missionctl run | check | status | validate``."""
+"""``missionctl run | check | status | alerts | validate``."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pathlib import Path
 
 from supervisor import __version__
 from supervisor.adapters.lock import AlreadyRunning, StateLock
+from supervisor.adapters.outbox import Outbox
 from supervisor.adapters.statefile import StateStore
 from supervisor.adapters.systemd.client import SystemdClient, SystemdError
 from supervisor.cli.render import table
@@ -55,6 +56,12 @@ def _parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="table of every supervised item")
     common(status)
     status.add_argument("--json", action="store_true", help="machine-readable output")
+    alerts = sub.add_parser("alerts", help="the alert outbox; `alerts test [CHANNEL]` sends a test message")
+    common(alerts)
+    alerts.add_argument("action", nargs="?", choices=["list", "test"], default="list")
+    alerts.add_argument("channel", nargs="?", help="email, discord, webhook, webhook:N or recovery_hook")
+    alerts.add_argument("--json", action="store_true", help="machine-readable output")
+    alerts.add_argument("--limit", type=int, default=20)
     validate = sub.add_parser("validate", help="validate a registry file; exit 0 or 2")
     validate.add_argument("path", type=Path)
     return p
@@ -83,6 +90,12 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
     if args.command == "run":
         return _run(args, registry)
+    if args.command == "alerts":
+        from supervisor.cli.alerts import list_alerts, test_alert
+
+        if args.action == "test":
+            return test_alert(registry, args.channel)
+        return list_alerts(registry, args.json, args.limit)
     return _sweep(args, registry)
 
 
@@ -140,4 +153,13 @@ def _daemon_line(registry: Registry, lock: StateLock) -> str:
         age = f"heartbeat {time.time() - beat.stat().st_mtime:.0f}s ago"
     except OSError:
         age = "no heartbeat"
-    return f"supervisor daemon: {running}, {age} ({registry.state_dir})"
+    line = f"supervisor daemon: {running}, {age} ({registry.state_dir})"
+    outbox_path = registry.state_dir / "outbox.sqlite3"
+    if outbox_path.exists():
+        outbox = Outbox(outbox_path, readonly=True)
+        try:
+            c = outbox.counts()
+        finally:
+            outbox.close()
+        line += f"\nalerts: {c['pending']} pending, {c['dead']} dead-lettered (missionctl alerts)"
+    return line

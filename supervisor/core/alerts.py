@@ -42,6 +42,7 @@ class AlertPolicy:
     remind_every_s: float = 0.0
     summary_every_s: float = 0.0
     host: str = "localhost"
+    settle_s: float = 10.0  # after a supervisor restart, how long "ok" must last to count as recovered
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +108,7 @@ def item_alerts(
     *,
     observed: bool,
     escalate: bool,
+    restarted_at: datetime | None = None,
     facts: ItemFacts,
     policy: AlertPolicy,
     now: datetime,
@@ -138,16 +140,17 @@ def item_alerts(
         mem = replace(mem, seq=seq, last_alert_at=now)
 
     if found.status.is_problem:
-        if change is not None and (change.old is None or not change.old.is_problem):
-            mem = replace(mem, incident=mem.incident + 1, streak=0, announced=False)
+        if not mem.announced and change is not None and (change.old is None or not change.old.is_problem):
+            mem = replace(mem, incident=mem.incident + 1, streak=0)
         if observed or change is not None:
             mem = replace(mem, streak=mem.streak + 1)
         if not mem.announced and mem.streak >= policy.confirm:
             # an incident found at start-up has no previous status ("unknown")
             emit(AlertEvent.DOWN, None if change is not None and change.old is None else Status.OK)
-            mem = replace(mem, announced=True)
-        elif mem.announced and change is not None and change.old is not None and change.old.is_problem:
-            emit(AlertEvent.CHANGED, change.old)
+            mem = replace(mem, announced=True, problem=found.status)
+        elif mem.announced and change is not None and found.status is not mem.problem:
+            emit(AlertEvent.CHANGED, mem.problem)
+            mem = replace(mem, problem=found.status)
         elif (
             mem.announced
             and policy.remind_every_s > 0
@@ -155,13 +158,26 @@ def item_alerts(
             and now - mem.last_alert_at >= timedelta(seconds=policy.remind_every_s)
         ):
             emit(AlertEvent.DOWN, Status.OK, reminder=True)
+    elif mem.announced:
+        if not _settling(mem, restarted_at, policy, now):
+            emit(AlertEvent.RECOVERED, mem.problem)
+            mem = replace(mem, streak=0, announced=False, problem=None)
     else:
-        if mem.announced and change is not None and change.old is not None:
-            emit(AlertEvent.RECOVERED, change.old)
-        mem = replace(mem, streak=0, announced=False)
+        mem = replace(mem, streak=0)
     if escalate:
         emit(AlertEvent.ESCALATED, change.old if change else None)
     return mem, alerts
+
+
+def _settling(mem: ItemState, restarted_at: datetime | None, policy: AlertPolicy, now: datetime) -> bool:
+    """Whether an ok that came right after a supervisor restart still has to prove itself.
+
+    A crash-looping daemon is briefly active after each restart; announcing each
+    of those as a recovery would turn one incident into a flood.
+    """
+    if restarted_at is None or mem.since - restarted_at >= timedelta(seconds=policy.settle_s):
+        return False
+    return now - mem.since < timedelta(seconds=policy.settle_s)
 
 
 def summary_alert(
@@ -207,6 +223,8 @@ def alert_wakeups(state: State, policy: AlertPolicy, now: datetime) -> list[date
         moments.append(state.last_summary_at + timedelta(seconds=policy.summary_every_s))
     for mem in state.items.values():
         if not mem.status.is_problem:
+            if mem.announced:  # a recovery waiting to settle
+                moments.append(mem.since + timedelta(seconds=policy.settle_s))
             continue
         if not mem.announced:
             moments.append(now + timedelta(seconds=RECHECK_S))

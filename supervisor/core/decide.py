@@ -99,8 +99,18 @@ def decide(
                 _details(item_report(policy, observations.get(name), found, state, now), restarts.get(name, ())),
             )
             seen = observed is None or name in observed
+            attempts = restarts.get(name, ())
             current, found_alerts = item_alerts(
-                name, found, current, change, observed=seen, escalate=escalate, facts=facts, policy=alerting, now=now
+                name,
+                found,
+                current,
+                change,
+                observed=seen,
+                escalate=escalate,
+                restarted_at=max(attempts) if attempts else None,
+                facts=facts,
+                policy=alerting,
+                now=now,
             )
             alerts.extend(found_alerts)
         items[name] = current

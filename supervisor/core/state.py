@@ -48,6 +48,7 @@ class ItemState:
     announced: bool = False
     seq: int = 0
     last_alert_at: datetime | None = None
+    problem: Status | None = None  # the problem status last announced
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,7 @@ def to_document(state: State) -> dict[str, Any]:
                 "announced": s.announced,
                 "seq": s.seq,
                 "last_alert_at": s.last_alert_at.isoformat() if s.last_alert_at else None,
+                "problem": s.problem.value if s.problem else None,
             }
             for name, s in sorted(state.items.items())
         },
@@ -118,6 +120,7 @@ def from_document(doc: object) -> State:
                 announced=bool(v.get("announced", False)),
                 seq=int(v.get("seq", 0)),
                 last_alert_at=_time(v["last_alert_at"]) if v.get("last_alert_at") else None,
+                problem=Status(v["problem"]) if v.get("problem") else None,
             )
             for name, v in doc["items"].items()
         }

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,14 +21,18 @@ import structlog
 
 from supervisor.adapters import heartbeat, notify
 from supervisor.adapters.lock import StateLock
+from supervisor.adapters.outbox import Outbox
 from supervisor.adapters.statefile import StateStore
 from supervisor.adapters.systemd.client import ConnectionLost, SystemdClient, SystemdError
 from supervisor.adapters.systemd.signals import SignalConnection, UnitChanged, UnitsReshaped
 from supervisor.adapters.systemd.worker import SystemdWorker
 from supervisor.config.loader import RegistryError, load_registry
 from supervisor.config.registry import Registry
+from supervisor.core.alerts import Alert, unconfirmed
 from supervisor.core.decide import Decision, Escalate, Restart, decide, next_wakeup
 from supervisor.core.state import State, Transition
+from supervisor.notifiers.build import Channels, alert_policy, build_channels
+from supervisor.runtime.delivery import Delivery
 from supervisor.runtime.observe import Snapshot, observe_all, observe_items
 
 log = structlog.get_logger("missionctl")
@@ -49,6 +54,13 @@ class Daemon:
         self.store = StateStore(state_dir / "state.json")
         self.heartbeat_path = state_dir / "heartbeat"
         self.lock = StateLock(state_dir)
+        self.outbox_path = state_dir / "outbox.sqlite3"
+        self.outbox: Outbox | None = None
+        self.channels: Channels | None = None
+        self.delivery: Delivery | None = None
+        self.alerting = alert_policy(registry)
+        self._observed: set[str] | None = None
+        self._reload_channels = False
         self.worker = SystemdWorker(SystemdClient(user=user, address=address))
         self.signals = SignalConnection(user=user, address=address)
         self.state = State()
@@ -85,6 +97,8 @@ class Daemon:
         """Take the lock, load the state, hook OS signals."""
         self.lock.acquire()
         self.state = self.store.load()
+        self.outbox = Outbox(self.outbox_path)
+        self._start_delivery()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop)
@@ -114,6 +128,9 @@ class Daemon:
         notify.stopping()
         for task in self._tasks:
             task.cancel()
+        await self._stop_delivery()
+        if self.outbox is not None:
+            self.outbox.close()
         self._drop_signals()
         self.worker.shutdown()
         self.lock.release()
@@ -128,6 +145,10 @@ class Daemon:
             return
         if self._reload:
             self._reload_registry()
+        if self._reload_channels:
+            self._reload_channels = False
+            await self._stop_delivery()
+            self._start_delivery()
         if not self.connected and not await self._connect():
             return
         try:
@@ -163,7 +184,7 @@ class Daemon:
         loop = asyncio.get_running_loop()
         calls = self.worker.client.calls
         if self._full or self.snapshot is None:
-            self._full, self._dirty = False, set()
+            self._full, self._dirty, self._observed = False, set(), None
             registry = self.registry
             started = loop.time()
             self.snapshot = await self.worker.run(lambda c: observe_all(c, registry))
@@ -172,15 +193,21 @@ class Daemon:
             log.debug("full_sweep", items=len(self.snapshot.policies), seconds=round(loop.time() - started, 3))
         elif self._dirty:
             names, self._dirty = self._dirty, set()
+            self._observed = names
             snapshot = self.snapshot
             self.snapshot = await self.worker.run(lambda c: observe_items(c, snapshot, names))
         else:
+            self._observed = set()
             return
         log.debug("observed", items=len(self.snapshot.observations), calls=self.worker.client.calls - calls)
 
     async def _decide_and_act(self, snapshot: Snapshot) -> None:
         now = datetime.now(UTC)
-        decision = decide(snapshot.policies, snapshot.observations, self.state, now)
+        decision = decide(
+            snapshot.policies, snapshot.observations, self.state, now, alerting=self.alerting, observed=self._observed
+        )
+        if decision.alerts:
+            await self._queue(decision.alerts)  # in the outbox before the state that caused them
         if decision.state != self.state:
             await asyncio.to_thread(self.store.save, decision.state)  # persist before acting
             self.state = decision.state
@@ -189,7 +216,11 @@ class Daemon:
             _log_transition(transition)
         for action in decision.actions:
             await self._act(action)
-        self._deadline = next_wakeup(snapshot.policies, snapshot.observations, decision, now)
+        if self.delivery is not None and decision.alerts:
+            self.delivery.wake()
+        self._deadline = next_wakeup(snapshot.policies, snapshot.observations, decision, now, self.alerting)
+        # problems not yet confirmed are looked at again when the deadline wakes the loop
+        self._dirty |= set(unconfirmed(decision.state))
         counts = Counter(a.status.value for a in decision.assessments.values())
         summary = f"{counts.get('ok', 0)}/{len(decision.assessments)} OK"
         if not self._ready:
@@ -211,6 +242,43 @@ class Daemon:
                 log.error("restart_failed", unit=unit, error=str(exc))
         else:
             log.error("escalated", item=action.item, reason=action.reason, at=action.at.isoformat())
+
+    # alerts ------------------------------------------------------------------------
+
+    async def _queue(self, alerts: list[Alert]) -> None:
+        assert self.outbox is not None and self.channels is not None
+        channels = self.channels
+        rows = [(a.id, target, a.payload()) for a in alerts for target in channels.targets(a)]
+        if rows:
+            await asyncio.to_thread(self.outbox.enqueue, rows, time.time())
+        for a in alerts:
+            log.info(
+                "alert",
+                alert_id=a.id,
+                alert_event=a.event.value,
+                item=a.item,
+                status=a.status,
+                reason=a.reason,
+                channels=channels.targets(a),
+            )
+
+    def _start_delivery(self) -> None:
+        assert self.outbox is not None
+        self.channels = build_channels(self.registry)
+        for name, notifier in self.channels.notifiers.items():
+            why = getattr(notifier, "why", None)
+            if why:
+                log.error("alert_channel_unavailable", channel=name, error=why)
+        self.delivery = Delivery(self.outbox, self.channels)
+        self.delivery.start()
+
+    async def _stop_delivery(self) -> None:
+        if self.delivery is not None:
+            await self.delivery.stop()
+            self.delivery = None
+        if self.channels is not None:
+            await self.channels.close()
+            self.channels = None
 
     # systemd connection ----------------------------------------------------------
 
@@ -289,6 +357,8 @@ class Daemon:
             registry = registry.model_copy(update={"state_dir": self.registry.state_dir})
         self.registry, self._full = registry, True
         self._next_full_at = 0.0
+        self.alerting = alert_policy(registry)
+        self._reload_channels = True
         log.info("registry_reloaded", path=str(self.registry_path), units=len(registry.units))
 
     async def _watchdog(self, interval: float) -> None:

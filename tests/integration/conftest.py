@@ -47,6 +47,7 @@ class Lab:
         self.state_dir = tmp / "state"
         self.registry = tmp / "registry.yaml"
         self.daemons: list[subprocess.Popen[bytes]] = []
+        self.env: dict[str, str] = dict(um.env)
         self._units: list[str] = []
 
     def name(self, stem: str) -> str:
@@ -77,7 +78,7 @@ class Lab:
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "supervisor", *args], env=self.um.env, capture_output=True, text=True, timeout=60
+            [sys.executable, "-m", "supervisor", *args], env=self.env, capture_output=True, text=True, timeout=60
         )
 
     def check(self, *extra: str) -> tuple[int, dict[str, dict[str, Any]]]:
@@ -99,7 +100,7 @@ class Lab:
                     "--log-level",
                     "debug",
                 ],
-                env=self.um.env,
+                env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )

@@ -1,0 +1,169 @@
+"""The durable alert outbox: SQLite in the state directory.
+
+An alert is inserted (once per channel) before it is sent and before the state
+that caused it is saved; ``(alert_id, channel)`` is unique, so a replayed step
+cannot queue a message twice. Each row is marked sent right after its delivery,
+so a crash re-sends at most the one message that was in flight.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    alert_id TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    event TEXT NOT NULL,
+    item TEXT,
+    payload TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'dead')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL NOT NULL,
+    last_error TEXT,
+    sent_at REAL,
+    UNIQUE (alert_id, channel)
+);
+CREATE INDEX IF NOT EXISTS outbox_queue ON outbox (channel, state, seq);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One row of the outbox."""
+
+    seq: int
+    alert_id: str
+    channel: str
+    event: str
+    item: str | None
+    payload: dict[str, Any]
+    created_at: float
+    state: str
+    attempts: int
+    next_attempt_at: float
+    last_error: str | None
+    sent_at: float | None
+
+
+class Outbox:
+    """Thread-safe access to ``outbox.sqlite3``; every call is short and blocking."""
+
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        if readonly:
+            self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(SCHEMA)
+            path.chmod(0o600)
+        self._db.row_factory = sqlite3.Row
+
+    def close(self) -> None:
+        """Close the database."""
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def enqueue(self, rows: Iterable[tuple[str, str, dict[str, Any]]], now: float) -> int:
+        """Queue ``(alert_id, channel, payload)`` rows in one transaction; returns how many were new."""
+        added = 0
+        with self._tx() as db:
+            for alert_id, channel, payload in rows:
+                cur = db.execute(
+                    "INSERT OR IGNORE INTO outbox (alert_id, channel, event, item, payload, created_at,"
+                    " next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (alert_id, channel, payload["event"], payload.get("item"), json.dumps(payload), now, now),
+                )
+                added += cur.rowcount
+        return added
+
+    def head(self, channel: str) -> Message | None:
+        """The oldest pending message of a channel (delivery is in order per channel)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT * FROM outbox WHERE channel = ? AND state = 'pending' ORDER BY seq LIMIT 1", (channel,)
+            ).fetchone()
+        return _message(row) if row else None
+
+    def mark_sent(self, seq: int, now: float) -> None:
+        """Record a delivery."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL"
+                " WHERE seq = ?",
+                (now, seq),
+            )
+
+    def mark_retry(self, seq: int, error: str, next_attempt_at: float) -> None:
+        """Record a failed attempt that will be retried."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE seq = ?",
+                (error, next_attempt_at, seq),
+            )
+
+    def mark_dead(self, seq: int, error: str) -> None:
+        """Give up on a message: it stays visible as dead-lettered."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ? WHERE seq = ?",
+                (error, seq),
+            )
+
+    def counts(self) -> dict[str, int]:
+        """Messages per state."""
+        with self._lock:
+            rows = self._db.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state").fetchall()
+        return {"pending": 0, "sent": 0, "dead": 0} | {r[0]: r[1] for r in rows}
+
+    def listing(self, state: str | None = None, limit: int = 50) -> list[Message]:
+        """Newest first, optionally of one state."""
+        query = "SELECT * FROM outbox"
+        args: tuple[Any, ...] = ()
+        if state:
+            query += " WHERE state = ?"
+            args = (state,)
+        with self._lock:
+            rows = self._db.execute(query + " ORDER BY seq DESC LIMIT ?", (*args, limit)).fetchall()
+        return [_message(r) for r in rows]
+
+
+def _message(row: sqlite3.Row) -> Message:
+    return Message(
+        seq=row["seq"],
+        alert_id=row["alert_id"],
+        channel=row["channel"],
+        event=row["event"],
+        item=row["item"],
+        payload=json.loads(row["payload"]),
+        created_at=row["created_at"],
+        state=row["state"],
+        attempts=row["attempts"],
+        next_attempt_at=row["next_attempt_at"],
+        last_error=row["last_error"],
+        sent_at=row["sent_at"],
+    )

@@ -1,0 +1,111 @@
+"""Channels from the registry: resolve secrets, build notifiers, expand routes."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+
+from supervisor.config.alerts import AlertsSpec
+from supervisor.config.registry import Registry
+from supervisor.core.alerts import RECOVERY_HOOK, Alert, AlertPolicy, route
+from supervisor.notifiers.base import Notifier, TransportError
+from supervisor.notifiers.discord import DiscordNotifier
+from supervisor.notifiers.email import EmailNotifier
+from supervisor.notifiers.http import TIMEOUT
+from supervisor.notifiers.secrets import Redactor, SecretUnavailable, resolve
+from supervisor.notifiers.webhook import WebhookNotifier
+
+
+class Unavailable:
+    """A channel whose secret cannot be read: every attempt fails, and is retried."""
+
+    def __init__(self, name: str, why: str) -> None:
+        self.name = name
+        self.why = why
+
+    async def send(self, payload: dict[str, Any], delivery_id: str) -> None:
+        """Always a retryable failure: fixing the secret (and reloading) lets it through."""
+        raise TransportError(f"{self.name}: {self.why}")
+
+
+@dataclass
+class Channels:
+    """Every configured channel by outbox name (``email``, ``discord``, ``webhook:0``, ``recovery_hook``)."""
+
+    notifiers: dict[str, Notifier | Unavailable]
+    spec: AlertsSpec
+    redact: Redactor
+    session: aiohttp.ClientSession | None = None
+    kinds: dict[str, list[str]] = field(default_factory=dict)
+
+    def targets(self, alert: Alert) -> list[str]:
+        """Outbox channel names for an alert, following the routes."""
+        configured = [k for k in ("email", "discord", "webhook") if self.kinds.get(k)]
+        chosen = route(
+            alert, configured, self.spec.routes.critical, self.spec.routes.default, RECOVERY_HOOK in self.notifiers
+        )
+        return [name for kind in chosen for name in self.kinds.get(kind, [])]
+
+    async def close(self) -> None:
+        """Close the shared HTTP session."""
+        if self.session is not None:
+            await self.session.close()
+
+
+def alert_policy(registry: Registry) -> AlertPolicy:
+    """The core's alert semantics from the registry."""
+    spec = registry.alerts
+    return AlertPolicy(
+        confirm=spec.confirm,
+        remind_every_s=spec.remind_every,
+        summary_every_s=spec.summary_every,
+        host=spec.host or socket.gethostname(),
+    )
+
+
+def build_channels(registry: Registry, *, with_session: bool = True) -> Channels:
+    """Build every configured channel (inside a running event loop when ``with_session``)."""
+    spec = registry.alerts
+    public_url = registry.server.public_url
+    redact = Redactor()
+    session = aiohttp.ClientSession(timeout=TIMEOUT) if with_session else None
+    notifiers: dict[str, Notifier | Unavailable] = {}
+    kinds: dict[str, list[str]] = {}
+
+    def secret(name: str, env: str | None, file: str | None) -> tuple[str | None, str | None]:
+        try:
+            value = resolve(env, file)
+        except SecretUnavailable as exc:
+            return None, str(exc)
+        redact.add(value)
+        return value, None
+
+    if spec.email:
+        password, why = secret("email", spec.email.password_env, spec.email.password_file)
+        notifiers["email"] = Unavailable("email", why) if why else EmailNotifier(spec.email, password, public_url)
+        kinds["email"] = ["email"]
+    if spec.discord and session is not None:
+        url, why = secret("discord", spec.discord.webhook_url_env, spec.discord.webhook_url_file)
+        notifiers["discord"] = (
+            Unavailable("discord", why or "no URL")
+            if why or not url
+            else DiscordNotifier(url, spec.discord.username, public_url, session)
+        )
+        kinds["discord"] = ["discord"]
+    for i, hook in enumerate(spec.webhook):
+        name = f"webhook:{i}"
+        key, why = secret(name, hook.secret_env, hook.secret_file)
+        if session is not None:
+            notifiers[name] = Unavailable(name, why) if why else WebhookNotifier(name, hook.url, key, session)
+        kinds.setdefault("webhook", []).append(name)
+    if spec.recovery_hook and session is not None:
+        hook = spec.recovery_hook
+        key, why = secret(RECOVERY_HOOK, hook.secret_env, hook.secret_file)
+        notifiers[RECOVERY_HOOK] = (
+            Unavailable(RECOVERY_HOOK, why) if why else WebhookNotifier(RECOVERY_HOOK, hook.url, key, session)
+        )
+        kinds[RECOVERY_HOOK] = [RECOVERY_HOOK]
+    return Channels(notifiers, spec, redact, session, kinds)

@@ -1,0 +1,88 @@
+"""How alerts read: email subject/body and Discord embeds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from supervisor.core.budget import format_duration
+
+COLOURS = {"down": 0xE74C3C, "recovered": 0x2ECC71, "escalated": 0xE67E22, "changed": 0xF1C40F, "summary": 0x3498DB}
+
+
+def headline(p: dict[str, Any]) -> str:
+    """``DOWN nightly-pipeline.timer on HOST: stale 52h > 25h``."""
+    if p["event"] == "summary":
+        return f"SUMMARY on {p['host']}: {p['reason']}"
+    word = {"down": "DOWN", "recovered": "RECOVERED", "changed": "CHANGED", "escalated": "ESCALATED"}[p["event"]]
+    if p.get("reminder"):
+        word = "STILL DOWN"
+    text = p["reason"] if p["event"] != "recovered" else f"{p['previous_status']} -> ok"
+    return f"{word} {p['item']} on {p['host']}: {text}"
+
+
+def subject(p: dict[str, Any]) -> str:
+    """The email subject."""
+    return f"[missionctl] {headline(p)}"
+
+
+def facts(p: dict[str, Any], public_url: str | None) -> list[tuple[str, str]]:
+    """Label/value lines shared by email and Discord."""
+    if p["event"] == "summary":
+        d = p["details"]
+        lines = [("Items", f"{d['ok']}/{d['total']} OK")]
+        lines += [(x["item"], f"{x['status']}: {x['reason']}") for x in d["problems"]]
+        if public_url:
+            lines.append(("Dashboard", public_url))
+        return lines
+    d = p.get("details") or {}
+    result = d.get("last_result") or "-"
+    if d.get("last_exit_status") not in (None, 0):
+        result += f" (exit status {d['last_exit_status']})"
+    lines = [
+        ("Item", f"{p['item']} ({p['kind']}{', critical' if p['critical'] else ''})"),
+        ("Status", f"{p['status']} (was {p['previous_status'] or 'unknown'})"),
+        ("Reason", p["reason"]),
+        ("Since", p.get("since") or "-"),
+        ("Last run", result),
+        ("Restarts used", str(d.get("restarts_in_window", 0))),
+        ("Host", p["host"]),
+    ]
+    if d.get("budget_s") is not None:
+        age = d.get("age_s")
+        lines.insert(
+            4,
+            (
+                "Age / budget",
+                f"{format_duration(age) if age is not None else 'never'} / "
+                f"{format_duration(d['budget_s'])} ({d.get('budget_source')})",
+            ),
+        )
+    if p["event"] == "escalated":
+        lines.insert(0, ("ESCALATED", "restart budget spent; a human is needed"))
+    if public_url:
+        lines.append(("Dashboard", f"{public_url.rstrip('/')}/#item={p['item']}"))
+    return lines
+
+
+def email_body(p: dict[str, Any], public_url: str | None) -> str:
+    """A plain-text email body."""
+    lines = [headline(p), ""]
+    width = max(len(k) for k, _ in facts(p, public_url))
+    lines += [f"{k.ljust(width)}  {v}" for k, v in facts(p, public_url)]
+    lines += ["", f"Alert {p['id']} at {p['at']}", "-- missionctl"]
+    return "\n".join(lines) + "\n"
+
+
+def discord_embed(p: dict[str, Any], public_url: str | None) -> dict[str, Any]:
+    """A Discord embed coloured by severity."""
+    rows = facts(p, public_url)
+    embed: dict[str, Any] = {
+        "title": headline(p)[:256],
+        "color": COLOURS[p["event"]],
+        "timestamp": p["at"],
+        "fields": [{"name": k[:256], "value": (v or "-")[:1024], "inline": len(v) < 40} for k, v in rows[:25]],
+        "footer": {"text": f"missionctl · {p['id']}"},
+    }
+    if public_url:
+        embed["url"] = public_url
+    return embed

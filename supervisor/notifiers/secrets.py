@@ -1,0 +1,46 @@
+"""Secrets named by ``*_env`` / ``*_file``, and scrubbing them from any text we emit."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+
+class SecretUnavailable(Exception):
+    """A configured secret cannot be read (the message names where, never what)."""
+
+
+def resolve(env: str | None, file: str | None) -> str | None:
+    """The secret's value; None when neither source is configured."""
+    if env:
+        value = os.environ.get(env)
+        if not value:
+            raise SecretUnavailable(f"environment variable {env} is not set")
+        return value
+    if file:
+        path = Path(os.path.expandvars(file))
+        try:
+            return path.read_text().strip()
+        except OSError as exc:
+            raise SecretUnavailable(f"cannot read secret file {path}: {exc.strerror}") from None
+    return None
+
+
+class Redactor:
+    """Replaces every known secret (and URL credentials) with ``***``."""
+
+    def __init__(self) -> None:
+        self._secrets: set[str] = set()
+
+    def add(self, secret: str | None) -> None:
+        """Remember a secret to scrub."""
+        if secret and len(secret) >= 4:
+            self._secrets.add(secret)
+
+    def __call__(self, text: str) -> str:
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            text = text.replace(secret, "***")
+        # user:password@ in URLs, and Discord-style webhook tokens
+        text = re.sub(r"(//[^/@\s:]+:)[^@\s/]+@", r"\1***@", text)
+        return re.sub(r"(/api/webhooks/\d+/)[\w-]+", r"\1***", text)
