@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import socket
 from dataclasses import dataclass, field
-from typing import Any
-
-import aiohttp
+from typing import TYPE_CHECKING, Any
 
 from supervisor.config.alerts import AlertsSpec
 from supervisor.config.registry import Registry
 from supervisor.core.alerts import RECOVERY_HOOK, Alert, AlertPolicy, route
 from supervisor.notifiers.base import Notifier, TransportError
-from supervisor.notifiers.discord import DiscordNotifier
-from supervisor.notifiers.email import EmailNotifier
-from supervisor.notifiers.http import TIMEOUT
 from supervisor.notifiers.secrets import Redactor, SecretUnavailable, resolve
-from supervisor.notifiers.webhook import WebhookNotifier
+
+if TYPE_CHECKING:
+    import aiohttp
 
 
 class Unavailable:
@@ -66,12 +63,24 @@ def alert_policy(registry: Registry) -> AlertPolicy:
     )
 
 
-def build_channels(registry: Registry, *, with_session: bool = True) -> Channels:
-    """Build every configured channel (inside a running event loop when ``with_session``)."""
+def build_channels(registry: Registry) -> Channels:
+    """Build every configured channel (call inside a running event loop).
+
+    The HTTP client stack and the SMTP library are imported only when a channel
+    needs them: a supervisor without alerts does not pay for them in memory.
+    """
     spec = registry.alerts
     public_url = registry.server.public_url
     redact = Redactor()
-    session = aiohttp.ClientSession(timeout=TIMEOUT) if with_session else None
+    session = None
+    if spec.discord or spec.webhook or spec.recovery_hook:
+        import aiohttp
+
+        from supervisor.notifiers.discord import DiscordNotifier
+        from supervisor.notifiers.http import TIMEOUT
+        from supervisor.notifiers.webhook import WebhookNotifier
+
+        session = aiohttp.ClientSession(timeout=TIMEOUT)
     notifiers: dict[str, Notifier | Unavailable] = {}
     kinds: dict[str, list[str]] = {}
 
@@ -84,6 +93,8 @@ def build_channels(registry: Registry, *, with_session: bool = True) -> Channels
         return value, None
 
     if spec.email:
+        from supervisor.notifiers.email import EmailNotifier  # aiosmtplib only when email is configured
+
         password, why = secret("email", spec.email.password_env, spec.email.password_file)
         notifiers["email"] = Unavailable("email", why) if why else EmailNotifier(spec.email, password, public_url)
         kinds["email"] = ["email"]

@@ -157,3 +157,18 @@ def test_secrets_never_reach_logs_or_outputs(lab: Lab, receiver: Receiver) -> No
     for name, value in secrets.items():
         leaked = value.rsplit("/", 1)[-1] if name == "DISCORD_WEBHOOK_URL" else value
         assert leaked not in blob, name
+
+
+def test_alerts_test_sends_through_the_real_channel(lab: Lab, receiver: Receiver) -> None:
+    lab.env["HOOK_SECRET"] = HOOK_SECRET
+    lab.write_registry(
+        "  {}\n", extra=f"discover: false\nalerts:\n  webhook: [{{url: '{receiver.url()}', secret_env: HOOK_SECRET}}]\n"
+    )
+    lab.registry.write_text(lab.registry.read_text().replace("units:\n  {}\n", "units: {}\n"))
+    r = lab.cli("alerts", "test", "webhook", "--user", "--registry", str(lab.registry))
+    assert (r.returncode, r.stdout.strip()) == (0, "webhook:0: sent"), r.stderr
+    [req] = receiver.received
+    assert req.json["reason"] == "test message from missionctl alerts test"
+    assert req.headers["X-Missionctl-Signature"].startswith("sha256=")
+    missing = lab.cli("alerts", "test", "discord", "--user", "--registry", str(lab.registry))
+    assert missing.returncode == 2 and "no channel 'discord' configured" in missing.stdout
