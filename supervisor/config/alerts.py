@@ -112,8 +112,25 @@ class AlertsSpec(_Model):
 
 
 class ServerSpec(_Model):
-    """The HTTP service (dashboard, API)."""
+    """The HTTP service (dashboard, API, /metrics)."""
 
-    listen: str = "127.0.0.1:8001"
+    enabled: bool = True
+    listen: str = Field("127.0.0.1:8001", pattern=r"^(\[[0-9a-fA-F:]+\]|[^:\[\]]+):\d{1,5}$")
     token_env: str = "MISSIONCTL_TOKEN"  # noqa: S105 - the name of a variable, not a secret
+    token_file: str | None = None
     public_url: str | None = None
+    snapshot_ttl: Duration = Field(30.0, gt=0)  # older snapshots trigger one background refresh
+
+    @property
+    def host_port(self) -> tuple[str, int]:
+        """Where to listen."""
+        host, _, port = self.listen.rpartition(":")
+        return host.strip("[]"), int(port)
+
+
+class HistorySpec(_Model):
+    """Run/transition/audit history kept in the state directory."""
+
+    retention: Duration = Field(30 * 86400.0, gt=0)
+    backups: int = Field(10, ge=0, le=1000)
+    backup_every: Duration = Field(86400.0, gt=0)

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from supervisor.config.alerts import AlertsSpec, ServerSpec
+from supervisor.config.alerts import AlertsSpec, HistorySpec, ServerSpec
 from supervisor.config.durations import Duration
 from supervisor.config.units import check_unit_name
 from supervisor.core.model import ItemPolicy, Kind, OnStale, RestartPolicy
@@ -62,6 +62,7 @@ class Registry(_Model):
     units: dict[UnitName, UnitSpec] = Field(default_factory=dict)
     alerts: AlertsSpec = AlertsSpec()
     server: ServerSpec = ServerSpec()
+    history: HistorySpec = HistorySpec()
 
     @field_validator("units", mode="before")
     @classmethod

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 
 from supervisor.core import ratelimit
 from supervisor.core.alerts import Alert, AlertPolicy, ItemFacts, alert_wakeups, item_alerts, summary_alert
-from supervisor.core.model import RESTARTABLE, ItemPolicy, Observation, OnStale, TimerObservation
+from supervisor.core.model import RESTARTABLE, ItemPolicy, Observation, OnStale, Status, TimerObservation
 from supervisor.core.report import item_report
-from supervisor.core.state import ItemState, State, Transition
+from supervisor.core.state import ItemState, State, Transition, is_paused
 from supervisor.core.status import Assessment, assess
 
 
@@ -73,6 +73,11 @@ def decide(
     alerts: list[Alert] = []
     for name, policy in policies.items():
         found = assess(policy, observations.get(name), now)
+        paused = is_paused(state, name, now)
+        if paused:
+            until = state.paused[name]
+            why = f"paused until {until.isoformat()}" if until else "paused"
+            found = replace(found, status=Status.PAUSED, reason=f"{why} (would be {found.status}: {found.reason})")
         assessments[name] = found
         previous = state.items.get(name)
         current = _carry(previous, found, now)
@@ -92,7 +97,7 @@ def decide(
             elif ratelimit.next_allowed(attempts, policy.restart, now) <= now:
                 restarts[name] = (*attempts, now)
                 actions.append(Restart(name, name, len(restarts[name])))
-        if act and alerting is not None:
+        if act and alerting is not None and not paused:  # a paused item keeps its alert memory as it was
             facts = ItemFacts(
                 found.kind.value,
                 policy.critical,
@@ -119,6 +124,7 @@ def decide(
         restarts={u: ts for u, ts in restarts.items() if ts and u in policies},
         transitions=state.transitions,
         last_summary_at=state.last_summary_at,
+        paused={n: u for n, u in state.paused.items() if n in policies and (u is None or u > now)},
     ).with_transitions(transitions)
     if act and alerting is not None:
         new_state, summary = summary_alert(new_state, assessments, alerting, now)
@@ -153,6 +159,7 @@ def next_wakeup(
 ) -> datetime | None:
     """Earliest future moment a status can change, or a restart or alert become due, with no event."""
     moments: list[datetime] = alert_wakeups(decision.state, alerting, now) if alerting else []
+    moments += [u for u in decision.state.paused.values() if u is not None]
     for name, policy in policies.items():
         found = decision.assessments.get(name)
         obs = observations.get(name)

@@ -17,11 +17,12 @@ class Status(StrEnum):
     FAILED = "failed"
     MISSING = "missing"
     DOWN = "down"
+    PAUSED = "paused"
 
     @property
     def is_problem(self) -> bool:
-        """Whether this status needs attention."""
-        return self is not Status.OK
+        """Whether this status needs attention (a paused item never does)."""
+        return self not in (Status.OK, Status.PAUSED)
 
 
 class Kind(StrEnum):

@@ -59,6 +59,7 @@ class State:
     restarts: Mapping[str, tuple[datetime, ...]] = field(default_factory=dict)
     transitions: tuple[Transition, ...] = ()
     last_summary_at: datetime | None = None
+    paused: Mapping[str, datetime | None] = field(default_factory=dict)  # item -> until (None: until resumed)
 
     def with_transitions(self, new: list[Transition]) -> State:
         """This state with ``new`` appended to the (bounded) transition log."""
@@ -99,6 +100,7 @@ def to_document(state: State) -> dict[str, Any]:
             for t in state.transitions
         ],
         "last_summary_at": state.last_summary_at.isoformat() if state.last_summary_at else None,
+        "paused": {n: u.isoformat() if u else None for n, u in sorted(state.paused.items())},
     }
 
 
@@ -138,11 +140,30 @@ def from_document(doc: object) -> State:
         )
         summary = doc.get("last_summary_at")
         last_summary = _time(summary) if summary else None
+        paused = {str(n): _time(u) if u else None for n, u in (doc.get("paused") or {}).items()}
     except StateFormatError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise StateFormatError(f"malformed state document: {exc!r}") from exc
-    return State(items=items, restarts=restarts, transitions=transitions, last_summary_at=last_summary)
+    return State(items=items, restarts=restarts, transitions=transitions, last_summary_at=last_summary, paused=paused)
+
+
+def pause(state: State, item: str, until: datetime | None) -> State:
+    """The state with ``item`` paused until ``until`` (None: until resumed)."""
+    return replace(state, paused={**state.paused, item: until})
+
+
+def resume(state: State, item: str) -> State:
+    """The state with ``item`` no longer paused."""
+    return replace(state, paused={n: u for n, u in state.paused.items() if n != item})
+
+
+def is_paused(state: State, item: str, now: datetime) -> bool:
+    """Whether ``item`` is paused at ``now``."""
+    if item not in state.paused:
+        return False
+    until = state.paused[item]
+    return until is None or until > now
 
 
 def _time(text: object) -> datetime:

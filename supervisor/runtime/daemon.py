@@ -13,29 +13,33 @@ import asyncio
 import contextlib
 import ctypes
 import gc
+import os
 import signal
-import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import structlog
 
 from supervisor.adapters import heartbeat, notify
 from supervisor.adapters.lock import StateLock
-from supervisor.adapters.outbox import Outbox
 from supervisor.adapters.statefile import StateStore
 from supervisor.adapters.systemd.client import ConnectionLost, SystemdClient, SystemdError
 from supervisor.adapters.systemd.signals import SignalConnection, UnitChanged, UnitsReshaped
 from supervisor.adapters.systemd.worker import SystemdWorker
 from supervisor.config.loader import RegistryError, load_registry
 from supervisor.config.registry import Registry
-from supervisor.core.alerts import Alert, unconfirmed
+from supervisor.core.alerts import unconfirmed
 from supervisor.core.decide import Decision, Escalate, Restart, decide, next_wakeup
 from supervisor.core.state import State, Transition
-from supervisor.notifiers.build import Channels, alert_policy, build_channels
-from supervisor.runtime.delivery import Delivery
+from supervisor.notifiers.build import alert_policy
+from supervisor.runtime.alerting import AlertService
+from supervisor.runtime.control import Control
 from supervisor.runtime.observe import Snapshot, observe_all, observe_items
+from supervisor.runtime.recorder import Recorder
+from supervisor.runtime.view import View, build_view
 
 log = structlog.get_logger("missionctl")
 
@@ -56,10 +60,12 @@ class Daemon:
         self.store = StateStore(state_dir / "state.json")
         self.heartbeat_path = state_dir / "heartbeat"
         self.lock = StateLock(state_dir)
-        self.outbox_path = state_dir / "outbox.sqlite3"
-        self.outbox: Outbox | None = None
-        self.channels: Channels | None = None
-        self.delivery: Delivery | None = None
+        self.alerts: AlertService | None = None
+        self.recorder: Recorder = None  # type: ignore[assignment]  # opened in startup()
+        self.control = Control(self)
+        self.view: View | None = None
+        self.server: Any = None
+        self.loop_lag_s = 0.0
         self.alerting = alert_policy(registry)
         self._observed: set[str] | None = None
         self._reload_channels = False
@@ -99,8 +105,11 @@ class Daemon:
         """Take the lock, load the state, hook OS signals."""
         self.lock.acquire()
         self.state = self.store.load()
-        self.outbox = Outbox(self.outbox_path)
-        self._start_delivery()
+        state_dir = self.registry.state_dir
+        self.recorder = Recorder(state_dir / "history.sqlite3")
+        self.alerts = AlertService(state_dir / "outbox.sqlite3")
+        self.alerts.start(self.registry)
+        await self._start_server()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop)
@@ -108,6 +117,7 @@ class Daemon:
         interval = notify.watchdog_interval_s()
         if interval:
             self._tasks.append(asyncio.create_task(self._watchdog(interval)))
+        self._tasks.append(asyncio.create_task(self._measure_lag()))
         log.info(
             "started",
             registry=str(self.registry_path),
@@ -130,13 +140,28 @@ class Daemon:
         notify.stopping()
         for task in self._tasks:
             task.cancel()
-        await self._stop_delivery()
-        if self.outbox is not None:
-            self.outbox.close()
+        if self.server is not None:
+            await self.server.stop()
+        if self.alerts is not None:
+            await self.alerts.stop()
+            self.alerts.close()
         self._drop_signals()
         self.worker.shutdown()
+        if self.recorder is not None:
+            self.recorder.close()
         self.lock.release()
         log.info("stopped")
+
+    def request_refresh(self) -> None:
+        """Ask for a full re-read soon (the HTTP layer's revalidation of a stale snapshot)."""
+        self._next_full_at = 0.0
+        self._wake.set()
+
+    async def change_state(self, change: Callable[[State], State]) -> None:
+        """Apply an operator's change (pause/resume), persist it, and decide again at once."""
+        self.state = change(self.state)
+        await asyncio.to_thread(self.store.save, self.state)
+        self._wake.set()
 
     # the loop ------------------------------------------------------------------
 
@@ -147,10 +172,9 @@ class Daemon:
             return
         if self._reload:
             self._reload_registry()
-        if self._reload_channels:
+        if self._reload_channels and self.alerts is not None:
             self._reload_channels = False
-            await self._stop_delivery()
-            self._start_delivery()
+            await self.alerts.restart(self.registry)
         if not self.connected and not await self._connect():
             return
         try:
@@ -160,6 +184,7 @@ class Daemon:
             return
         assert self.snapshot is not None
         await self._decide_and_act(self.snapshot)
+        await self.recorder.maintain(self.registry, self.registry.state_dir)
         heartbeat.touch(self.heartbeat_path)
 
     async def _sleep(self) -> None:
@@ -209,8 +234,9 @@ class Daemon:
         decision = decide(
             snapshot.policies, snapshot.observations, self.state, now, alerting=self.alerting, observed=self._observed
         )
+        assert self.alerts is not None
         if decision.alerts:
-            await self._queue(decision.alerts)  # in the outbox before the state that caused them
+            await self.alerts.queue(decision.alerts)  # in the outbox before the state that caused them
         if decision.state != self.state:
             await asyncio.to_thread(self.store.save, decision.state)  # persist before acting
             self.state = decision.state
@@ -219,11 +245,13 @@ class Daemon:
             _log_transition(transition)
         for action in decision.actions:
             await self._act(action)
-        if self.delivery is not None and decision.alerts:
-            self.delivery.wake()
+        if decision.alerts:
+            self.alerts.wake()
+        await self.recorder.record(snapshot, decision.transitions)
         self._deadline = next_wakeup(snapshot.policies, snapshot.observations, decision, now, self.alerting)
         # problems not yet confirmed are looked at again when the deadline wakes the loop
         self._dirty |= set(unconfirmed(decision.state))
+        self._publish(snapshot, decision, now)
         counts = Counter(a.status.value for a in decision.assessments.values())
         summary = f"{counts.get('ok', 0)}/{len(decision.assessments)} OK"
         if not self._ready:
@@ -246,42 +274,41 @@ class Daemon:
         else:
             log.error("escalated", item=action.item, reason=action.reason, at=action.at.isoformat())
 
-    # alerts ------------------------------------------------------------------------
+    # what the HTTP layer reads ------------------------------------------------------
 
-    async def _queue(self, alerts: list[Alert]) -> None:
-        assert self.outbox is not None and self.channels is not None
-        channels = self.channels
-        rows = [(a.id, target, a.payload()) for a in alerts for target in channels.targets(a)]
-        if rows:
-            await asyncio.to_thread(self.outbox.enqueue, rows, time.time())
-        for a in alerts:
-            log.info(
-                "alert",
-                alert_id=a.id,
-                alert_event=a.event.value,
-                item=a.item,
-                status=a.status,
-                reason=a.reason,
-                channels=channels.targets(a),
-            )
+    def _publish(self, snapshot: Snapshot, decision: Decision, now: datetime) -> None:
+        seq = self.view.seq + 1 if self.view else 1
+        self.view = build_view(seq, snapshot, decision, now, self.self_report(now))
 
-    def _start_delivery(self) -> None:
-        assert self.outbox is not None
-        self.channels = build_channels(self.registry)
-        for name, notifier in self.channels.notifiers.items():
-            why = getattr(notifier, "why", None)
-            if why:
-                log.error("alert_channel_unavailable", channel=name, error=why)
-        self.delivery = Delivery(self.outbox, self.channels)
-        self.delivery.start()
+    def self_report(self, now: datetime) -> dict[str, Any]:
+        """The supervisor's own health (in /health and `missionctl status`)."""
+        loop_time = asyncio.get_running_loop().time()
+        counts = self.alerts.outbox.counts() if self.alerts is not None else {}
+        return {
+            "pid": os.getpid(),
+            "loop_lag_s": round(self.loop_lag_s, 4),
+            "last_full_sweep_age_s": round(loop_time - self._full_at, 3) if self._full_at else None,
+            "dbus": "connected" if self.connected else "disconnected",
+            "transport": self.worker.client.transport,
+            "dbus_calls": self.worker.client.calls,
+            "outbox_pending": counts.get("pending", 0),
+            "outbox_dead": counts.get("dead", 0),
+        }
 
-    async def _stop_delivery(self) -> None:
-        if self.delivery is not None:
-            await self.delivery.stop()
-            self.delivery = None
-        if self.channels is not None:
-            await self.channels.close()
-            self.channels = None
+    async def _start_server(self) -> None:
+        if not self.registry.server.enabled:
+            return
+        from supervisor.web.server import WebServer  # the web layer is only loaded when served
+
+        self.server = WebServer(self)
+        await self.server.start()
+
+    async def _measure_lag(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            before = loop.time()
+            await asyncio.sleep(1.0)
+            self.loop_lag_s = max(0.0, loop.time() - before - 1.0)
 
     # systemd connection ----------------------------------------------------------
 

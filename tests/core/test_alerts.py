@@ -162,3 +162,35 @@ def test_a_recovery_after_a_restart_is_announced_once_it_settles() -> None:
 
 def test_a_recovery_without_a_restart_is_announced_at_once() -> None:
     assert replay([OK, FAILED, OK], AlertPolicy(settle_s=60), on_stale="alert")[0] == ["down", "recovered"]
+
+
+def test_a_paused_item_is_shown_paused_never_restarted_never_alerted() -> None:
+    from supervisor.core.state import pause, resume
+
+    pol = {T: policy()}
+    ap = AlertPolicy()
+    d0 = decide(pol, {T: OK}, State(), NOW, alerting=ap)  # type: ignore[dict-item]
+    paused = pause(d0.state, T, None)
+    d1 = decide(pol, {T: DEAD}, paused, NOW + timedelta(seconds=1), alerting=ap)  # type: ignore[dict-item]
+    assert d1.assessments[T].status.value == "paused" and "would be dead" in d1.assessments[T].reason
+    assert (d1.actions, d1.alerts) == ([], [])
+    d2 = decide(pol, {T: DEAD}, d1.state, NOW + timedelta(seconds=100), alerting=ap)  # type: ignore[dict-item]
+    assert (d2.actions, d2.alerts, d2.transitions) == ([], [], [])
+    # resumed while still broken: re-evaluated, one message, no burst
+    d3 = decide(pol, {T: DEAD}, resume(d2.state, T), NOW + timedelta(seconds=101), alerting=ap)  # type: ignore[dict-item]
+    assert [a.event.value for a in d3.alerts] == ["down"] and len(d3.actions) == 1
+
+
+def test_a_pause_with_an_end_expires_by_itself() -> None:
+    from supervisor.core.decide import next_wakeup
+    from supervisor.core.state import pause
+
+    pol = {T: policy(on_stale="alert")}
+    until = NOW + timedelta(seconds=60)
+    state = pause(State(), T, until)
+    d = decide(pol, {T: OK}, state, NOW, alerting=AlertPolicy())  # type: ignore[dict-item]
+    assert d.assessments[T].status.value == "paused"
+    assert next_wakeup(pol, {T: OK}, d, NOW, AlertPolicy()) == until  # type: ignore[dict-item]
+    later = decide(pol, {T: OK}, d.state, until, alerting=AlertPolicy())  # type: ignore[dict-item]
+    assert later.assessments[T].status.value == "ok" and later.state.paused == {}
+    assert later.alerts == []

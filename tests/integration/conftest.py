@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -37,6 +38,12 @@ def wait_until(cond: Callable[[], Any], timeout: float = 20.0, what: str = "cond
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 class Lab:
     """One test's corner of the shared manager: unique unit names, its own registry and state dir."""
 
@@ -48,6 +55,7 @@ class Lab:
         self.registry = tmp / "registry.yaml"
         self.daemons: list[subprocess.Popen[bytes]] = []
         self.env: dict[str, str] = dict(um.env)
+        self.port = free_port()
         self._units: list[str] = []
 
     def name(self, stem: str) -> str:
@@ -73,7 +81,8 @@ class Lab:
         return name
 
     def write_registry(self, units: str, extra: str = "discover: false\n") -> Path:
-        self.registry.write_text(f"scope: user\nstate_dir: {self.state_dir}\n{extra}units:\n{units}")
+        server = "" if "server:" in extra else f"server: {{listen: '127.0.0.1:{self.port}'}}\n"
+        self.registry.write_text(f"scope: user\nstate_dir: {self.state_dir}\n{server}{extra}units:\n{units}")
         return self.registry
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:

@@ -121,8 +121,9 @@ def test_a_bad_registry_on_reload_keeps_the_running_config(lab: Lab) -> None:
     lab.registry.write_text(good + "  bad name.timer: {}\n")
     proc.send_signal(signal.SIGHUP)
     [rejected] = wait_until(lambda: lab.events("registry_rejected"), what="rejection")
+    line = len(lab.registry.read_text().splitlines())
     assert rejected["errors"] == [
-        f"{lab.registry}:6: units[bad name.timer]: invalid unit name 'bad name.timer': expected NAME.timer or "
+        f"{lab.registry}:{line}: units[bad name.timer]: invalid unit name 'bad name.timer': expected NAME.timer or "
         "NAME.service (letters, digits, ':', '-', '_', '.', '\\', optionally @INSTANCE)"
     ]
     other = lab.timer("added", "OnActiveSec=0\nOnUnitActiveSec=1h")

@@ -1,0 +1,226 @@
+"""History in SQLite (``state_dir/history.sqlite3``): runs, transitions, audit, maintenance.
+
+Written by the daemon after each decision (in a thread), read by the API. Old
+rows are pruned after ``history.retention``; the database is backed up online
+with SQLite's backup API, keeping the newest ``history.backups`` copies.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    invocation_id TEXT PRIMARY KEY,
+    item TEXT NOT NULL,
+    service TEXT NOT NULL,
+    started_at REAL,
+    ended_at REAL,
+    duration_s REAL,
+    result TEXT,
+    exit_status INTEGER,
+    trigger TEXT NOT NULL DEFAULT 'timer'
+);
+CREATE INDEX IF NOT EXISTS runs_item ON runs (item, ended_at);
+CREATE TABLE IF NOT EXISTS transitions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    item TEXT NOT NULL,
+    old TEXT,
+    new TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at REAL NOT NULL,
+    initial INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS transitions_item ON transitions (item, at);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at REAL NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    item TEXT,
+    result TEXT NOT NULL,
+    detail TEXT
+);
+CREATE TABLE IF NOT EXISTS maintenance (
+    task TEXT PRIMARY KEY,
+    last_run REAL NOT NULL,
+    result TEXT NOT NULL,
+    detail TEXT
+);
+"""
+
+
+def _iso(ts: float | None) -> str | None:
+    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z") if ts is not None else None
+
+
+class History:
+    """Thread-safe, short blocking calls; the daemon runs them off the event loop."""
+
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        if readonly:
+            self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(SCHEMA)
+            path.chmod(0o600)
+        self._db.row_factory = sqlite3.Row
+
+    def close(self) -> None:
+        """Close the database."""
+        with self._lock:
+            self._db.close()
+
+    def _write(self, sql: str, rows: Iterable[tuple[Any, ...]]) -> int:
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                cur = self._db.executemany(sql, rows)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+            return cur.rowcount
+
+    def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    # writes ------------------------------------------------------------------------
+
+    def record_runs(
+        self, runs: Iterable[tuple[str, str, str, float | None, float | None, float | None, str, int | None, str]]
+    ) -> int:
+        """(invocation_id, item, service, started, ended, duration, result, exit_status, trigger); once each."""
+        return self._write("INSERT OR IGNORE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", runs)
+
+    def record_transitions(self, rows: Iterable[tuple[str, str | None, str, str, float, bool]]) -> int:
+        """(item, old, new, reason, at, initial)."""
+        return self._write(
+            "INSERT INTO transitions (item, old, new, reason, at, initial) VALUES (?, ?, ?, ?, ?, ?)", rows
+        )
+
+    def audit(self, at: float, actor: str, action: str, item: str | None, result: str, detail: str = "") -> None:
+        """One audit entry."""
+        self._write(
+            "INSERT INTO audit (at, actor, action, item, result, detail) VALUES (?, ?, ?, ?, ?, ?)",
+            [(at, actor, action, item, result, detail)],
+        )
+
+    def maintained(self, task: str, at: float, result: str, detail: str) -> None:
+        """Record a maintenance task's last run."""
+        self._write("INSERT OR REPLACE INTO maintenance VALUES (?, ?, ?, ?)", [(task, at, result, detail)])
+
+    def prune(self, before: float) -> dict[str, int]:
+        """Delete runs, transitions and audit entries older than ``before``."""
+        out = {}
+        for table, col in (("runs", "ended_at"), ("transitions", "at"), ("audit", "at")):
+            out[table] = self._write(f"DELETE FROM {table} WHERE {col} < ?", [(before,)])  # noqa: S608 - fixed names
+        return out
+
+    def backup(self, directory: Path, keep: int, now: datetime) -> Path:
+        """An online copy (SQLite backup API) named by time; keep the newest ``keep``."""
+        directory.mkdir(parents=True, exist_ok=True)
+        target = directory / f"history-{now.strftime('%Y%m%dT%H%M%SZ')}.sqlite3"
+        dest = sqlite3.connect(target)
+        try:
+            with self._lock:
+                self._db.backup(dest)
+        finally:
+            dest.close()
+        target.chmod(0o600)
+        for old in sorted(directory.glob("history-*.sqlite3"))[:-keep] if keep > 0 else []:
+            old.unlink()
+        return target
+
+    # reads ---------------------------------------------------------------------------
+
+    def runs(self, item: str | None = None, since: float | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """Newest first."""
+        rows = self._read(
+            "SELECT * FROM runs WHERE (? IS NULL OR item = ?) AND (? IS NULL OR ended_at >= ?)"
+            " ORDER BY ended_at DESC LIMIT ?",
+            (item, item, since, since, limit),
+        )
+        return [
+            {
+                "item": r["item"],
+                "service": r["service"],
+                "invocation_id": r["invocation_id"],
+                "started_at": _iso(r["started_at"]),
+                "ended_at": _iso(r["ended_at"]),
+                "duration_s": r["duration_s"],
+                "result": r["result"],
+                "exit_status": r["exit_status"],
+                "trigger": r["trigger"],
+            }
+            for r in rows
+        ]
+
+    def transitions(
+        self, item: str | None = None, since: float | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """Newest first."""
+        rows = self._read(
+            "SELECT * FROM transitions WHERE (? IS NULL OR item = ?) AND (? IS NULL OR at >= ?)"
+            " ORDER BY at DESC, id DESC LIMIT ?",
+            (item, item, since, since, limit),
+        )
+        return [
+            {
+                "item": r["item"],
+                "from": r["old"],
+                "to": r["new"],
+                "reason": r["reason"],
+                "at": _iso(r["at"]),
+                "initial": bool(r["initial"]),
+            }
+            for r in rows
+        ]
+
+    def status_history(self, item: str, since: float) -> list[tuple[datetime, str]]:
+        """(at, status) from the last change before ``since`` on, oldest first (for uptime)."""
+        rows = self._read(
+            "SELECT at, new FROM transitions WHERE item = ? AND at >= coalesce("
+            "(SELECT max(at) FROM transitions WHERE item = ? AND at < ?), ?) ORDER BY at, id",
+            (item, item, since, since),
+        )
+        return [(datetime.fromtimestamp(r["at"], UTC), r["new"]) for r in rows]
+
+    def audit_log(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Newest first."""
+        rows = self._read("SELECT * FROM audit ORDER BY id DESC LIMIT ?", (limit,))
+        return [
+            {
+                "at": _iso(r["at"]),
+                "actor": r["actor"],
+                "action": r["action"],
+                "item": r["item"],
+                "result": r["result"],
+                "detail": r["detail"],
+            }
+            for r in rows
+        ]
+
+    def maintenance(self) -> dict[str, dict[str, Any]]:
+        """Last run of every maintenance task."""
+        return {
+            r["task"]: {"last_run": _iso(r["last_run"]), "result": r["result"], "detail": r["detail"]}
+            for r in self._read("SELECT * FROM maintenance")
+        }
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table."""
+        return {
+            t: self._read(f"SELECT count(*) FROM {t}")[0][0]  # noqa: S608 - fixed names
+            for t in ("runs", "transitions", "audit")
+        }

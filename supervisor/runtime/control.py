@@ -1,0 +1,99 @@
+"""What a person can ask for over the API: run now, restart, pause, resume (all audited)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from supervisor.adapters.systemd.client import SystemdError
+from supervisor.core.model import Kind, TimerObservation
+from supervisor.core.state import pause, resume
+
+if TYPE_CHECKING:
+    from supervisor.runtime.daemon import Daemon
+
+log = structlog.get_logger("missionctl.control")
+
+
+class UnknownItem(LookupError):
+    """The item is not supervised."""
+
+
+class ControlFailed(RuntimeError):
+    """systemd refused or could not be reached."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asked: the token's name and the remote address."""
+
+    token: str
+    remote: str
+
+    def __str__(self) -> str:
+        return f"{self.token}@{self.remote}"
+
+
+class Control:
+    """Mutations on behalf of API callers; each one lands in the audit log."""
+
+    def __init__(self, daemon: Daemon) -> None:
+        self.daemon = daemon
+
+    def _known(self, item: str) -> None:
+        snap = self.daemon.snapshot
+        if snap is None or item not in snap.policies:
+            raise UnknownItem(item)
+
+    async def audit(self, actor: Actor | str, action: str, item: str | None, result: str, detail: str = "") -> None:
+        """Write one audit entry (also used for refused requests)."""
+        await asyncio.to_thread(
+            self.daemon.recorder.history.audit, time.time(), str(actor), action, item, result, detail
+        )
+        log.info("audit", actor=str(actor), action=action, item=item, result=result, detail=detail)
+
+    async def run_now(self, item: str, actor: Actor) -> dict[str, Any]:
+        """Start the item's service now (a timer's triggered service; a daemon itself)."""
+        self._known(item)
+        snap = self.daemon.snapshot
+        assert snap is not None
+        obs = snap.observations.get(item)
+        unit = obs.service.name if isinstance(obs, TimerObservation) and obs.service else item
+        if snap.policies[item].kind is Kind.TIMER and not isinstance(obs, TimerObservation):
+            raise ControlFailed(f"{item} is not loaded")
+        self.daemon.recorder.manual_run(item, time.time())
+        return await self._job("run", item, unit, actor, lambda c: c.start_unit(unit))
+
+    async def restart(self, item: str, actor: Actor) -> dict[str, Any]:
+        """Restart the item's own unit."""
+        self._known(item)
+        return await self._job("restart", item, item, actor, lambda c: c.restart_unit(item))
+
+    async def pause(self, item: str, until: datetime | None, actor: Actor) -> dict[str, Any]:
+        """Pause: shown ``paused``, never alerted, never restarted."""
+        self._known(item)
+        await self.daemon.change_state(lambda s: pause(s, item, until))
+        detail = f"until {until.isoformat()}" if until else "until resumed"
+        await self.audit(actor, "pause", item, "ok", detail)
+        return {"item": item, "action": "pause", "result": "ok", "until": until.isoformat() if until else None}
+
+    async def resume(self, item: str, actor: Actor) -> dict[str, Any]:
+        """Resume: re-evaluated at once, at most one message."""
+        self._known(item)
+        await self.daemon.change_state(lambda s: resume(s, item))
+        await self.audit(actor, "resume", item, "ok")
+        return {"item": item, "action": "resume", "result": "ok"}
+
+    async def _job(self, action: str, item: str, unit: str, actor: Actor, call: Any) -> dict[str, Any]:
+        try:
+            job = await self.daemon.worker.run(call)
+        except SystemdError as exc:
+            await self.audit(actor, action, item, "error", str(exc))
+            raise ControlFailed(str(exc)) from exc
+        await self.audit(actor, action, item, "ok", f"{unit}: {job}")
+        return {"item": item, "action": action, "unit": unit, "job": job, "result": "ok"}

@@ -1,0 +1,63 @@
+"""State-changing endpoints: run now, restart, pause, resume. Token required, always audited."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from supervisor.runtime.control import Actor, ControlFailed, UnknownItem
+from supervisor.web import params
+from supervisor.web.api import BACKEND, not_found
+from supervisor.web.auth import Token
+
+TOKEN = web.AppKey("token", Token)
+ACTIONS = ("run", "restart", "pause", "resume")
+
+
+def _json_error(cls: type[web.HTTPException], message: str, **headers: str) -> web.HTTPException:
+    return cls(
+        text=json.dumps({"error": message, "status": cls.status_code}),
+        content_type="application/json",
+        headers=headers or None,
+    )
+
+
+async def act(request: web.Request) -> web.Response:
+    """POST /api/items/{name}/{action}."""
+    name, action = request.match_info["name"], request.match_info["action"]
+    if action not in ACTIONS:
+        raise not_found(f"no action {action!r}; actions: {', '.join(ACTIONS)}")
+    backend = request.app[BACKEND]
+    token = request.app[TOKEN]
+    remote = request.remote or "?"
+    if not token.configured:
+        await backend.control.audit(f"anonymous@{remote}", action, name, "refused", "no API token configured")
+        raise _json_error(web.HTTPForbidden, token.problem or "no API token configured")
+    if not token.check(request):
+        await backend.control.audit(f"anonymous@{remote}", action, name, "unauthorized")
+        raise _json_error(
+            web.HTTPUnauthorized,
+            "missing or wrong token (Authorization: Bearer … or X-API-Key)",
+            **{"WWW-Authenticate": 'Bearer realm="missionctl"'},
+        )
+    actor = Actor("token", remote)
+    control = backend.control
+    calls: dict[str, Callable[[], Awaitable[dict[str, Any]]]] = {
+        "run": lambda: control.run_now(name, actor),
+        "restart": lambda: control.restart(name, actor),
+        "resume": lambda: control.resume(name, actor),
+    }
+    try:
+        if action == "pause":
+            until = await params.pause_until(request)
+            result = await control.pause(name, until, actor)
+        else:
+            result = await calls[action]()
+    except UnknownItem:
+        raise not_found(f"no supervised item {name!r}") from None
+    except ControlFailed as exc:
+        raise _json_error(web.HTTPBadGateway, f"systemd: {exc}") from exc
+    return web.json_response(result, status=202 if action in ("run", "restart") else 200)

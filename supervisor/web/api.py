@@ -1,0 +1,148 @@
+"""Read endpoints: /health, items, transitions, runs, alerts, audit, maintenance."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+
+from supervisor.core.uptime import uptime
+from supervisor.web import params
+from supervisor.web.backend import Backend
+from supervisor.web.cache import ViewCache
+
+BACKEND = web.AppKey("backend", Backend)
+CACHE = web.AppKey("cache", ViewCache)
+WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
+
+
+def not_found(what: str) -> web.HTTPNotFound:
+    """A 404 with a JSON body."""
+    return web.HTTPNotFound(text=json.dumps({"error": what, "status": 404}), content_type="application/json")
+
+
+async def health(request: web.Request) -> web.Response:
+    """Aggregate health from the latest view; 503 when a critical item has a problem."""
+    body, status = request.app[CACHE].health()
+    return web.Response(body=body, status=status, content_type="application/json")
+
+
+async def items(request: web.Request) -> web.Response:
+    """Every item's current state."""
+    view = request.app[CACHE].view()
+    return web.json_response(
+        {
+            "summary": view.summary,
+            "status": view.status,
+            "counts": view.counts,
+            "generated_at": _iso(view.generated_at),
+            "items": list(view.items.values()),
+        }
+    )
+
+
+async def item(request: web.Request) -> web.Response:
+    """One item: state, budget, restart budget, last runs and transitions, uptime."""
+    name = request.match_info["name"]
+    view = request.app[CACHE].view()
+    if name not in view.items:
+        raise not_found(f"no supervised item {name!r}")
+    backend = request.app[BACKEND]
+    history = backend.recorder.history
+    n = params.limit(request, 20)
+    now = datetime.now(UTC)
+    runs, transitions, spans = await asyncio.gather(
+        asyncio.to_thread(history.runs, name, None, n),
+        asyncio.to_thread(history.transitions, name, None, n),
+        asyncio.gather(
+            *(asyncio.to_thread(history.status_history, name, (now - w).timestamp()) for w in WINDOWS.values())
+        ),
+    )
+    doc: dict[str, Any] = dict(view.items[name])
+    doc["restart_attempts"] = [_iso(t) for t in backend.state.restarts.get(name, ())]
+    doc["runs"] = runs
+    doc["transitions"] = transitions
+    doc["uptime_pct"] = {k: uptime(h, now - w, now) for (k, w), h in zip(WINDOWS.items(), spans, strict=True)}
+    return web.json_response(doc)
+
+
+async def transitions(request: web.Request) -> web.Response:
+    """Transitions, newest first (``item``, ``since``, ``limit``)."""
+    history = request.app[BACKEND].recorder.history
+    rows = await asyncio.to_thread(
+        history.transitions, request.query.get("item"), params.since(request), params.limit(request)
+    )
+    return web.json_response({"transitions": rows})
+
+
+async def runs(request: web.Request) -> web.Response:
+    """Runs of timers' services, newest first (``item``, ``since``, ``limit``)."""
+    history = request.app[BACKEND].recorder.history
+    rows = await asyncio.to_thread(
+        history.runs, request.query.get("item"), params.since(request), params.limit(request)
+    )
+    return web.json_response({"runs": rows})
+
+
+async def alerts(request: web.Request) -> web.Response:
+    """The outbox: counts, pending, dead-lettered, recent."""
+    service = request.app[BACKEND].alerts
+    if service is None:
+        return web.json_response({"counts": {}, "pending": [], "dead": [], "recent": []})
+    n = params.limit(request, 50)
+    box = service.outbox
+    counts, pending, dead, recent = await asyncio.gather(
+        asyncio.to_thread(box.counts),
+        asyncio.to_thread(box.listing, "pending", n),
+        asyncio.to_thread(box.listing, "dead", n),
+        asyncio.to_thread(box.listing, None, n),
+    )
+
+    def row(m: Any) -> dict[str, Any]:
+        return {
+            "id": m.alert_id,
+            "channel": m.channel,
+            "event": m.event,
+            "item": m.item,
+            "state": m.state,
+            "attempts": m.attempts,
+            "created_at": _iso_ts(m.created_at),
+            "sent_at": _iso_ts(m.sent_at),
+            "last_error": m.last_error,
+        }
+
+    return web.json_response(
+        {
+            "counts": counts,
+            "pending": [row(m) for m in pending],
+            "dead": [row(m) for m in dead],
+            "recent": [row(m) for m in recent],
+        }
+    )
+
+
+async def audit(request: web.Request) -> web.Response:
+    """The audit log, newest first."""
+    history = request.app[BACKEND].recorder.history
+    return web.json_response({"audit": await asyncio.to_thread(history.audit_log, params.limit(request))})
+
+
+async def maintenance(request: web.Request) -> web.Response:
+    """The supervisor's own maintenance tasks and health."""
+    backend = request.app[BACKEND]
+    tasks = await asyncio.to_thread(backend.recorder.history.maintenance)
+    counts = await asyncio.to_thread(backend.recorder.history.counts)
+    return web.json_response(
+        {"tasks": tasks, "history_rows": counts, "supervisor": dict(backend.self_report(datetime.now(UTC)))}
+    )
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _iso_ts(ts: float | None) -> str | None:
+    return _iso(datetime.fromtimestamp(ts, UTC)) if ts else None

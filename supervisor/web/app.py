@@ -1,0 +1,81 @@
+"""The aiohttp application: routes, JSON errors, body limits, the dashboard's files."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import structlog
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from supervisor.web import actions, api
+from supervisor.web.auth import Token
+from supervisor.web.backend import Backend
+from supervisor.web.cache import NotReady, ViewCache
+from supervisor.web.metrics import registry_for
+from supervisor.web.openapi import spec
+
+log = structlog.get_logger("missionctl.web")
+STATIC = Path(__file__).parent / "static"
+MAX_BODY = 16 * 1024
+
+
+@web.middleware
+async def json_errors(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Every error is JSON; nothing internal leaks."""
+    try:
+        return await handler(request)
+    except NotReady:
+        return web.json_response(
+            {"error": "starting: first sweep not finished", "status": 503}, status=503, headers={"Retry-After": "1"}
+        )
+    except web.HTTPException as exc:
+        if exc.content_type == "application/json" or exc.status < 400:
+            raise
+        body = {"error": exc.reason, "status": exc.status}
+        return web.json_response(
+            body,
+            status=exc.status,
+            headers={k: v for k, v in exc.headers.items() if k.lower() in ("allow", "www-authenticate")},
+        )
+    except Exception:
+        log.exception("http_handler_failed", path=request.path)
+        return web.json_response({"error": "internal error", "status": 500}, status=500)
+
+
+def create_app(backend: Backend) -> web.Application:
+    """The whole HTTP service over a backend (the daemon)."""
+    app = web.Application(middlewares=[json_errors], client_max_size=MAX_BODY)
+    app[api.BACKEND] = backend
+    app[api.CACHE] = ViewCache(backend, backend.registry.server.snapshot_ttl)
+    app[actions.TOKEN] = Token(backend.registry.server)
+    metrics = registry_for(backend)
+    openapi = json.dumps(spec()).encode()
+
+    async def metrics_handler(request: web.Request) -> web.Response:
+        return web.Response(body=generate_latest(metrics), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    async def openapi_handler(request: web.Request) -> web.Response:
+        return web.Response(body=openapi, content_type="application/json")
+
+    async def index(request: web.Request) -> web.FileResponse:
+        return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+    app.router.add_get("/health", api.health)
+    app.router.add_get("/api/items", api.items)
+    app.router.add_get("/api/items/{name}", api.item)
+    app.router.add_post("/api/items/{name}/{action}", actions.act)
+    app.router.add_get("/api/transitions", api.transitions)
+    app.router.add_get("/api/runs", api.runs)
+    app.router.add_get("/api/alerts", api.alerts)
+    app.router.add_get("/api/audit", api.audit)
+    app.router.add_get("/api/maintenance", api.maintenance)
+    app.router.add_get("/api/openapi.json", openapi_handler)
+    app.router.add_get("/metrics", metrics_handler)
+    app.router.add_get("/", index)
+    app.router.add_static("/static/", STATIC)
+    return app

@@ -1,0 +1,36 @@
+"""The API token for state-changing requests: Bearer or X-API-Key, compared in constant time."""
+
+from __future__ import annotations
+
+import hmac
+
+from aiohttp import web
+
+from supervisor.config.alerts import ServerSpec
+from supervisor.notifiers.secrets import SecretUnavailable, resolve
+
+
+class Token:
+    """The configured token (``token_env`` or ``token_file``); None disables every mutation."""
+
+    def __init__(self, spec: ServerSpec) -> None:
+        self.problem: str | None = None
+        try:
+            self._value = resolve(None if spec.token_file else spec.token_env, spec.token_file)
+        except SecretUnavailable as exc:
+            self._value, self.problem = None, f"no API token configured ({exc})"
+
+    def check(self, request: web.Request) -> bool:
+        """Whether the request carries the token."""
+        if self._value is None:
+            return False
+        given = request.headers.get("X-API-Key", "")
+        auth = request.headers.get("Authorization", "")
+        if auth.lower().startswith("bearer "):
+            given = auth[7:].strip()
+        return hmac.compare_digest(given.encode(), self._value.encode())
+
+    @property
+    def configured(self) -> bool:
+        """Whether mutations can be allowed at all."""
+        return self._value is not None

@@ -1,0 +1,96 @@
+"""/metrics: a prometheus-client Collector over the published view (own registry, no globals)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector, CollectorRegistry
+
+from supervisor.core.model import Status
+from supervisor.web.backend import Backend
+
+
+def _ts(iso: str | None) -> float | None:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() if iso else None
+
+
+class ViewCollector(Collector):
+    """Every metric is computed from the view at scrape time; nothing touches D-Bus."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+
+    def collect(self) -> Iterator[Metric]:
+        view = self.backend.view
+        if view is None:
+            return
+        up = GaugeMetricFamily(
+            "missionctl_item_up", "1 when the item is ok (or paused), 0 otherwise", labels=["item", "kind", "critical"]
+        )
+        status = GaugeMetricFamily(
+            "missionctl_item_status", "1 for the item's current status", labels=["item", "status"]
+        )
+        last = GaugeMetricFamily(
+            "missionctl_timer_last_trigger_timestamp_seconds", "Last trigger (unix time)", labels=["item"]
+        )
+        nxt = GaugeMetricFamily(
+            "missionctl_timer_next_elapse_timestamp_seconds", "Next elapse (unix time)", labels=["item"]
+        )
+        age = GaugeMetricFamily("missionctl_timer_age_seconds", "Seconds since the last trigger", labels=["item"])
+        budget = GaugeMetricFamily("missionctl_timer_budget_seconds", "Staleness budget", labels=["item"])
+        restarts = GaugeMetricFamily(
+            "missionctl_item_restarts_in_window", "Restarts used in the window", labels=["item"]
+        )
+        escalated = GaugeMetricFamily(
+            "missionctl_item_escalated", "1 when the restart budget is spent", labels=["item"]
+        )
+        exit_status = GaugeMetricFamily(
+            "missionctl_timer_last_exit_status", "Exit status of the last run", labels=["item"]
+        )
+        for name, item in view.items.items():
+            ok = item["status"] in (Status.OK.value, Status.PAUSED.value)
+            up.add_metric([name, item["kind"], str(item["critical"]).lower()], 1.0 if ok else 0.0)
+            for s in Status:
+                status.add_metric([name, s.value], 1.0 if item["status"] == s.value else 0.0)
+            restarts.add_metric([name], item["restarts_in_window"])
+            escalated.add_metric([name], 1.0 if item["escalated"] else 0.0)
+            if item["kind"] != "timer":
+                continue
+            for family, value in (
+                (last, _ts(item["last_trigger"])),
+                (nxt, _ts(item["next_elapse"])),
+                (age, item["age_s"]),
+                (budget, item["budget_s"]),
+                (exit_status, item["last_exit_status"]),
+            ):
+                if value is not None:
+                    family.add_metric([name], float(value))
+        yield from (up, status, last, nxt, age, budget, restarts, escalated, exit_status)
+        sup = view.supervisor
+        yield GaugeMetricFamily(
+            "missionctl_alerts_pending", "Alerts waiting for delivery", value=sup.get("outbox_pending", 0)
+        )
+        yield GaugeMetricFamily("missionctl_alerts_dead", "Alerts dead-lettered", value=sup.get("outbox_dead", 0))
+        yield GaugeMetricFamily(
+            "missionctl_snapshot_age_seconds",
+            "Age of the served snapshot",
+            value=(datetime.now(UTC) - view.generated_at).total_seconds(),
+        )
+        yield GaugeMetricFamily("missionctl_loop_lag_seconds", "Event loop lag", value=sup.get("loop_lag_s", 0.0))
+        yield GaugeMetricFamily(
+            "missionctl_dbus_connected",
+            "1 while connected to systemd",
+            value=1.0 if sup.get("dbus") == "connected" else 0.0,
+        )
+        calls = CounterMetricFamily("missionctl_dbus_calls", "D-Bus calls made by the supervisor")
+        calls.add_metric([], float(sup.get("dbus_calls", 0)))
+        yield calls
+
+
+def registry_for(backend: Backend) -> CollectorRegistry:
+    """A fresh registry holding only this app's collector."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(ViewCollector(backend))
+    return registry

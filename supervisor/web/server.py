@@ -1,0 +1,45 @@
+"""Serving the app inside ``missionctl run`` (loopback by default)."""
+
+from __future__ import annotations
+
+import structlog
+from aiohttp import web
+
+from supervisor.web.actions import TOKEN
+from supervisor.web.app import create_app
+from supervisor.web.backend import Backend
+
+log = structlog.get_logger("missionctl.web")
+
+
+class WebServer:
+    """Start/stop the HTTP service on ``server.listen``."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self.runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        """Bind and serve."""
+        spec = self.backend.registry.server
+        host, port = spec.host_port
+        app = create_app(self.backend)
+        self.runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self.runner.setup()
+        try:
+            await web.TCPSite(self.runner, host, port, reuse_address=True).start()
+        except OSError as exc:
+            # supervision matters more than the dashboard: keep running, say why loudly
+            log.error("http_bind_failed", listen=spec.listen, error=str(exc))
+            await self.runner.cleanup()
+            self.runner = None
+            return
+        if app[TOKEN].problem:
+            log.info("api_actions_disabled", reason=app[TOKEN].problem, hint=f"set {spec.token_env} to allow them")
+        log.info("http_listening", url=f"http://{spec.listen}/")
+
+    async def stop(self) -> None:
+        """Close connections and unbind (bounded by aiohttp's shutdown timeout)."""
+        if self.runner is not None:
+            await self.runner.cleanup()
+            self.runner = None
