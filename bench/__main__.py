@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import contextlib
 
+from bench.http import bench_http
 from supervisor.adapters.systemd.client import SystemdClient
 from supervisor.config.loader import parse_registry
 from supervisor.core.decide import decide
@@ -278,8 +279,12 @@ def main() -> int:
     ap.add_argument("--samples", type=int, default=20)
     ap.add_argument("--idle", type=float, default=30.0)
     ap.add_argument(
-        "--only", choices=["sweep", "footprint", "latency"], action="append", help="run only these parts (repeatable)"
+        "--only",
+        choices=["sweep", "footprint", "latency", "http"],
+        action="append",
+        help="run only these parts (repeatable)",
     )
+    ap.add_argument("--http-items", type=int, default=20, help="items behind /health in the HTTP run")
     args = ap.parse_args()
     um = UserManager()
     um.start()
@@ -287,13 +292,15 @@ def main() -> int:
     figures: dict[str, float] = {}
     try:
         names = populate(um, args.timers, args.samples)
-        parts = args.only or ["sweep", "footprint", "latency"]
+        parts = args.only or ["sweep", "footprint", "latency", "http"]
         if "sweep" in parts:
             figures |= bench_sweep(um, names, "scope: user\ndiscover: true\nunits: {}\n")
         if "footprint" in parts:
             figures |= bench_footprint(um, um.base, args.idle, args.timers)
         if "latency" in parts:
             figures |= bench_latency(um, um.base, args.samples, args.timers)
+        if "http" in parts:
+            figures |= bench_http(um, um.base, min(args.http_items, args.timers))
     finally:
         um.stop()
     width = max(len(k) for k in figures)

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Install every dependency (apt and pip) and run the whole suite: lint, types, tests.
 # Needs root: the integration tests start a private systemd --user manager in
-# cgroups of their own (tests/harness/user_manager.py).
+# cgroups of their own (tests/harness/user_manager.py). Screenshots of the
+# dashboard test land in build/artifacts/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(libsystemd-dev pkg-config gcc python3-dev python3-venv dbus systemd)
+# real peers of the test suite: promtool (prometheus), wrk for the benchmarks, and
+# Debian's Chromium for the dashboard test (Playwright drives it; it never downloads a browser)
+apt_packages=(libsystemd-dev pkg-config gcc python3-dev python3-venv dbus systemd prometheus wrk chromium)
 missing=()
 for pkg in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")

@@ -153,8 +153,11 @@ class Daemon:
         log.info("stopped")
 
     def request_refresh(self) -> None:
-        """Ask for a full re-read soon (the HTTP layer's revalidation of a stale snapshot)."""
-        self._next_full_at = 0.0
+        """Decide again now, on the current observations (the HTTP layer's revalidation).
+
+        Ages and budgets move with time; systemd's own state is kept fresh by signals
+        and the periodic resync, so revalidating a view costs no D-Bus call.
+        """
         self._wake.set()
 
     async def change_state(self, change: Callable[[State], State]) -> None:

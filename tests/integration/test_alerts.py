@@ -9,9 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.harness.lab import Lab, wait_until
 from tests.harness.receiver import Receiver
-
-from .conftest import Lab, wait_until
 
 HOOK_SECRET = "hook-secret-5f1e9a"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from .conftest import Lab, wait_until
+from tests.harness.lab import Lab, wait_until
 
 
 def test_it_sees_a_healthy_timer_as_ok(lab: Lab) -> None:

@@ -6,7 +6,7 @@ import json
 import signal
 import time
 
-from .conftest import Lab, wait_until
+from tests.harness.lab import Lab, wait_until
 
 
 def transitions(lab: Lab, item: str) -> list[tuple[str | None, str]]:

@@ -19,6 +19,7 @@ function ago(iso) {
 
 function dur(s) {
   if (s === null || s === undefined) return "-";
+  if (Math.abs(s) < 1) return Math.round(s * 1000) + "ms";
   s = Math.round(s);
   const parts = [];
   for (const [u, n] of [["d", 86400], ["h", 3600], ["m", 60], ["s", 1]]) {

@@ -1,4 +1,4 @@
-"""Integration fixtures: a real private ``systemd --user`` manager and the real CLI/daemon."""
+"""One test's corner of a shared private systemd --user manager, and the real CLI/daemon."""
 
 from __future__ import annotations
 
@@ -9,23 +9,11 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.harness.user_manager import UserManager
-
-
-@pytest.fixture(scope="session")
-def manager() -> Iterator[UserManager]:
-    um = UserManager()
-    try:
-        um.start()
-        yield um
-    finally:
-        um.stop()
 
 
 def wait_until(cond: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
@@ -156,12 +144,3 @@ class Lab:
                 (self.um.unit_dir / unit).unlink(missing_ok=True)
             self.um.systemctl("daemon-reload", check=False)
             self.um.systemctl("reset-failed", check=False)
-
-
-@pytest.fixture
-def lab(manager: UserManager, tmp_path: Path) -> Iterator[Lab]:
-    lab = Lab(manager, tmp_path)
-    try:
-        yield lab
-    finally:
-        lab.cleanup()

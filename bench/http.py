@@ -1,0 +1,106 @@
+"""/health under wrk, side by side with a bare aiohttp handler serving a fixed body of the same size."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from tests.harness.user_manager import UserManager
+
+BARE = """
+import sys
+from aiohttp import web
+body = open(sys.argv[2], 'rb').read()
+async def handler(request):
+    return web.Response(body=body, content_type='application/json')
+app = web.Application()
+app.router.add_get('/health', handler)
+web.run_app(app, host='127.0.0.1', port=int(sys.argv[1]), access_log=None, print=None)
+"""
+
+
+def _get(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=5) as r:
+        return bytes(r.read())
+
+
+def _wait(url: str, timeout: float = 60) -> bytes:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            return _get(url)
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(url)
+
+
+def wrk(url: str, seconds: int, connections: int) -> dict[str, float]:
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    assert p99 is not None, out
+    scale = {"us": 1e-3, "ms": 1.0, "s": 1000.0}[p99.group(2)]
+    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": rps,
+        "p99_ms": float(p99.group(1)) * scale,
+        "requests": total,
+        "non_2xx": float(non2xx.group(1)) if non2xx else 0.0,
+    }
+
+
+def bench_http(um: UserManager, base: Path, items: int, seconds: int = 10, connections: int = 100) -> dict[str, Any]:
+    port, bare_port = 18801, 18802
+    names = [f"bench{i:04d}.timer" for i in range(items)]
+    registry = base / "http.yaml"
+    registry.write_text(
+        f"scope: user\nstate_dir: {base}/state-http\ndiscover: false\n"
+        f"server: {{listen: '127.0.0.1:{port}'}}\nunits:\n" + "".join(f"  {n}: {{}}\n" for n in names)
+    )
+    with open(base / "http.log", "wb") as log:
+        daemon = subprocess.Popen(
+            [sys.executable, "-m", "supervisor", "run", "--user", "--registry", str(registry)],
+            env=um.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    bare = None
+    try:
+        body = _wait(f"http://127.0.0.1:{port}/health")
+        while json.loads(body)["generated_at"] is None:  # pragma: no cover - first view is published with ready
+            body = _get(f"http://127.0.0.1:{port}/health")
+        sample = base / "body.json"
+        sample.write_bytes(body)
+        bare = subprocess.Popen([sys.executable, "-c", BARE, str(bare_port), str(sample)])
+        _wait(f"http://127.0.0.1:{bare_port}/health")
+        calls_before = json.loads(_get(f"http://127.0.0.1:{port}/api/maintenance"))["supervisor"]["dbus_calls"]
+        ours = wrk(f"http://127.0.0.1:{port}/health", seconds, connections)
+        calls_after = json.loads(_get(f"http://127.0.0.1:{port}/api/maintenance"))["supervisor"]["dbus_calls"]
+        baseline = wrk(f"http://127.0.0.1:{bare_port}/health", seconds, connections)
+    finally:
+        daemon.terminate()
+        daemon.wait(30)
+        if bare is not None:
+            bare.terminate()
+            bare.wait(30)
+    return {
+        f"/health ({items} items, {len(body)} B body) req/s at {connections} connections": ours["rps"],
+        "/health p99, ms": ours["p99_ms"],
+        "/health non-2xx responses": ours["non_2xx"],
+        "baseline: bare aiohttp handler, same body, req/s": baseline["rps"],
+        "baseline: bare aiohttp handler p99, ms": baseline["p99_ms"],
+        "/health throughput vs bare handler, %": 100 * ours["rps"] / baseline["rps"],
+        "D-Bus calls per /health request": (calls_after - calls_before) / max(1, ours["requests"]),
+    }

@@ -1,0 +1,73 @@
+"""A real supervisor, in this process, on the shared private systemd --user manager.
+
+The API is exercised with aiohttp's test client over ``create_app(daemon)``:
+the daemon itself observes, decides and restarts against the real manager.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from supervisor.config.loader import parse_registry
+from supervisor.runtime.daemon import Daemon
+from supervisor.web.app import create_app
+from tests.harness.lab import Lab
+
+TOKEN = "test-token-3b1f"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+class Supervised:
+    def __init__(self, lab: Lab, daemon: Daemon, client: TestClient) -> None:
+        self.lab = lab
+        self.daemon = daemon
+        self.client = client
+
+    async def json(self, path: str, **kw: Any) -> Any:
+        r = await self.client.get(path, **kw)
+        return await r.json()
+
+    async def until(self, cond: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = cond()
+            if asyncio.iscoroutine(value):
+                value = await value
+            if value:
+                return value
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+async def start_supervisor(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Callable[..., Any]]:
+    """Start real daemons in this event loop; stop them (and their test servers) afterwards."""
+    for key in ("DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR", "HOME"):
+        monkeypatch.setenv(key, lab.env[key])
+    monkeypatch.setenv("MISSIONCTL_TOKEN", TOKEN)
+    made: list[tuple[Daemon, asyncio.Task[int], TestClient]] = []
+
+    async def start(units: str, extra: str = "discover: false\n", ttl: str = "30s") -> Supervised:
+        path = lab.write_registry(units, extra=extra + f"server: {{enabled: false, snapshot_ttl: {ttl}}}\n")
+        daemon = Daemon(path, parse_registry(path.read_text(), str(path)), user=True)
+        task = asyncio.create_task(daemon.run())
+        deadline = time.monotonic() + 20
+        while daemon.view is None and time.monotonic() < deadline and not task.done():
+            await asyncio.sleep(0.05)
+        assert daemon.view is not None, task
+        client = TestClient(TestServer(create_app(daemon)))
+        await client.start_server()
+        made.append((daemon, task, client))
+        return Supervised(lab, daemon, client)
+
+    yield start
+    for daemon, task, client in made:
+        await client.close()
+        daemon.stop()
+        await asyncio.wait_for(task, 20)
