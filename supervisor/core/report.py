@@ -22,11 +22,13 @@ def item_report(
     """One item as the API shows it; times are ISO-8601 UTC or null."""
     last_result: str | None = None
     last_exit: int | None = None
+    last_duration: float | None = None
     last_trigger = next_elapse = None
     if isinstance(obs, TimerObservation):
         last_trigger, next_elapse = obs.last_trigger, obs.next_elapse
         if obs.service and obs.service.has_run:
             last_result, last_exit = obs.service.result or None, obs.service.exit_status
+            last_duration = obs.service.duration_s
     elif isinstance(obs, DaemonObservation):
         last_result = obs.result or None
     item_state = state.items.get(policy.name)
@@ -43,6 +45,7 @@ def item_report(
         "budget_source": budget.source if budget else None,
         "last_result": last_result,
         "last_exit_status": last_exit,
+        "last_duration_s": round(last_duration, 6) if last_duration is not None else None,
         "restarts_in_window": len(ratelimit.in_window(state.restarts.get(policy.name, ()), policy.restart, now)),
         "escalated": bool(item_state and item_state.escalated),
         "critical": policy.critical,

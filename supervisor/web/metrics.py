@@ -49,6 +49,9 @@ class ViewCollector(Collector):
         exit_status = GaugeMetricFamily(
             "missionctl_timer_last_exit_status", "Exit status of the last run", labels=["item"]
         )
+        duration = GaugeMetricFamily(
+            "missionctl_timer_last_run_duration_seconds", "Duration of the last run", labels=["item"]
+        )
         for name, item in view.items.items():
             ok = item["status"] in (Status.OK.value, Status.PAUSED.value)
             up.add_metric([name, item["kind"], str(item["critical"]).lower()], 1.0 if ok else 0.0)
@@ -64,10 +67,11 @@ class ViewCollector(Collector):
                 (age, item["age_s"]),
                 (budget, item["budget_s"]),
                 (exit_status, item["last_exit_status"]),
+                (duration, item["last_duration_s"]),
             ):
                 if value is not None:
                     family.add_metric([name], float(value))
-        yield from (up, status, last, nxt, age, budget, restarts, escalated, exit_status)
+        yield from (up, status, last, nxt, age, budget, restarts, escalated, exit_status, duration)
         sup = view.supervisor
         yield GaugeMetricFamily(
             "missionctl_alerts_pending", "Alerts waiting for delivery", value=sup.get("outbox_pending", 0)

@@ -28,6 +28,7 @@ async def test_metrics_pass_promtool_and_describe_every_item(lab: Lab, start_sup
     assert f'missionctl_item_up{{critical="false",item="{ok}",kind="timer"}} 1.0' in text
     assert f'missionctl_timer_budget_seconds{{item="{ok}"}} 9000.0' in text
     assert f'missionctl_timer_last_exit_status{{item="{bad}"}} 1.0' in text
+    assert f'missionctl_timer_last_run_duration_seconds{{item="{ok}"}}' in text
     assert "missionctl_alerts_pending 0.0" in text and "missionctl_dbus_connected 1.0" in text
 
 
