@@ -1,38 +1,109 @@
 #!/usr/bin/env bash
-# Install Mission Control as a systemd service: sudo ./install.sh
+# Mission Control installer.
+#   sudo ./install.sh              install or upgrade, start, and print where to look
+#   ./install.sh --user            rootless: supervise your own user manager
+#   sudo ./install.sh --uninstall  remove units and code; keep configuration and state
+#   sudo ./install.sh --purge      remove configuration and state too
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-prefix=/opt/missionctl
-confdir=/etc/missionctl
-
+mode=system action=install
+for arg in "$@"; do
+  case "$arg" in
+    --user) mode=user ;;
+    --uninstall) action=uninstall ;;
+    --purge) action=purge ;;
+    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+    *) echo "install.sh: unknown option $arg (see --help)" >&2; exit 2 ;;
+  esac
+done
 die() { echo "install.sh: $*" >&2; exit 1; }
-[ "$(id -u)" -eq 0 ] || die "run as root: sudo ./install.sh"
-[ -d /run/systemd/system ] || die "this system is not running systemd (no /run/systemd/system)"
+
+if [ "$mode" = system ]; then
+  [ "$(id -u)" -eq 0 ] || die "run as root (sudo ./install.sh), or use --user for a rootless install"
+  [ -d /run/systemd/system ] || die "this system is not running systemd (no /run/systemd/system); Mission Control supervises systemd"
+  prefix=/opt/missionctl conf=/etc/missionctl state=/var/lib/missionctl units=/etc/systemd/system
+  sctl=(systemctl) unitsrc="$here/units" scope=()
+else
+  systemctl --user show-environment >/dev/null 2>&1 || die "no systemd user manager reachable (systemctl --user)"
+  prefix="$HOME/.local/share/missionctl" conf="${XDG_CONFIG_HOME:-$HOME/.config}/missionctl"
+  state="${XDG_STATE_HOME:-$HOME/.local/state}/missionctl" units="${XDG_CONFIG_HOME:-$HOME/.config}/systemd/user"
+  sctl=(systemctl --user) unitsrc="$here/units/user" scope=(--user)
+fi
+names=(missionctl.service missionctl-fallback.service missionctl-fallback.timer)
+
+if [ "$action" != install ]; then
+  "${sctl[@]}" disable --now missionctl.service missionctl-fallback.timer 2>/dev/null || true
+  for n in "${names[@]}"; do rm -f "$units/$n"; done
+  "${sctl[@]}" daemon-reload
+  rm -rf "$prefix"
+  [ "$action" = purge ] && rm -rf "$conf" "$state" "${state%/missionctl}/missionctl-fallback"
+  echo "Mission Control removed ($action)${action/uninstall/: configuration kept in $conf, state in $state}"
+  exit 0
+fi
 
 need=()
-for pkg in python3-venv libsystemd-dev pkg-config gcc python3-dev; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need+=("$pkg")
+for pkg in python3-venv libsystemd-dev pkg-config gcc python3-dev curl; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need+=("$pkg")
 done
 if ((${#need[@]})); then
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
+  [ "$mode" = system ] || die "missing packages: sudo apt-get install ${need[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
 
-[ -x "$prefix/venv/bin/python" ] || python3 -m venv "$prefix/venv"
+echo "installing Mission Control into $prefix"
+mkdir -p "$prefix" "$conf" "$units"
+[ -x "$prefix/venv/bin/python" ] || /usr/bin/python3 -m venv "$prefix/venv"
 "$prefix/venv/bin/pip" install -q --upgrade pip
-"$prefix/venv/bin/pip" install -q "$here"
+"$prefix/venv/bin/pip" install -q --upgrade "$here"
+# same version number, new code: make sure an upgrade really replaces it
+"$prefix/venv/bin/pip" install -q --force-reinstall --no-deps "$here"
+install -m 0755 "$here/scripts/heartbeat-fallback.sh" "$prefix/heartbeat-fallback.sh"
 install -m 0644 "$here/README.md" "$prefix/README.md"
 
-install -d -m 0755 "$confdir"
-if [ ! -e "$confdir/registry.yaml" ]; then
-    install -m 0644 "$here/registry.yaml" "$confdir/registry.yaml"
-    echo "installed the example registry at $confdir/registry.yaml: edit it, then systemctl reload missionctl"
+if [ ! -e "$conf/registry.yaml" ]; then
+  # the example's units do not exist on this host: keep them as comments, supervise what is discovered
+  awk -v scope="$mode" -v state="$state" '
+    /^scope:/ { print "scope: " scope "                  # system | user"; next }
+    /^state_dir:/ { print "state_dir: " state; next }
+    /^units:/ { print "units: {}                     # examples (uncomment and edit):"; listing = 1; next }
+    listing && /^  / { print "#" $0; next }
+    { listing = 0; print }
+  ' "$here/registry.yaml" > "$conf/registry.yaml"
+  chmod 0644 "$conf/registry.yaml"
+  echo "installed a starter registry: $conf/registry.yaml (edit it, then: ${sctl[*]} reload missionctl)"
 fi
-"$prefix/venv/bin/missionctl" validate "$confdir/registry.yaml"
+if [ ! -e "$conf/missionctl.env" ]; then
+  (umask 077; {
+    echo "# Secrets for missionctl (mode 0600). Referenced from the registry by *_env names."
+    echo "MISSIONCTL_TOKEN=$(head -c 32 /dev/urandom | base64 | tr -d '/+=\n')"
+    echo "# SMTP_PASSWORD="
+    echo "# DISCORD_WEBHOOK_URL="
+    echo "# HOOK_SECRET="
+    echo "# fallback alerts when the supervisor itself is dead (scripts/heartbeat-fallback.sh):"
+    echo "# MISSIONCTL_FALLBACK_WEBHOOK="
+    echo "# MISSIONCTL_FALLBACK_EMAIL="
+  } > "$conf/missionctl.env")
+fi
+chmod 0600 "$conf/missionctl.env"
+"$prefix/venv/bin/missionctl" validate "$conf/registry.yaml"
 
-install -m 0644 "$here/units/missionctl.service" /etc/systemd/system/missionctl.service
-systemctl daemon-reload
-systemctl enable missionctl.service
-systemctl restart missionctl.service
-systemctl is-active --quiet missionctl.service || die "missionctl.service did not start: journalctl -u missionctl"
-"$prefix/venv/bin/missionctl" status --registry "$confdir/registry.yaml" || true
+for n in "${names[@]}"; do install -m 0644 "$unitsrc/$n" "$units/$n"; done
+"${sctl[@]}" daemon-reload
+"${sctl[@]}" enable -q missionctl.service missionctl-fallback.timer
+"${sctl[@]}" restart missionctl.service missionctl-fallback.timer
+
+url=$("$prefix/venv/bin/missionctl" url --registry "$conf/registry.yaml")
+for _ in $(seq 1 120); do
+  code=$(curl -s -o /dev/null -w '%{http_code}' "${url}health" || true)
+  case "$code" in 200|503) break ;; esac
+  sleep 0.5
+done
+case "$code" in 200|503) ;; *) die "missionctl did not answer on ${url}health; see: journalctl ${scope[*]} -u missionctl" ;; esac
+echo
+echo "Mission Control is running."
+echo "  dashboard:  $url"
+echo "  API token:  MISSIONCTL_TOKEN in $conf/missionctl.env"
+echo "  registry:   $conf/registry.yaml"
+echo
+"$prefix/venv/bin/missionctl" status --registry "$conf/registry.yaml" "${scope[@]}" || true

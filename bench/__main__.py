@@ -34,6 +34,24 @@ from supervisor.runtime.observe import observe_all
 from tests.harness.receiver import Receiver
 from tests.harness.user_manager import UserManager
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def runtime_python() -> str:
+    """A venv with only the runtime dependencies (as install.sh builds), so figures are not
+    inflated by test tools; built once into build/bench-venv, refreshed with the project."""
+    venv = ROOT / "build" / "bench-venv"
+    if not (venv / "bin" / "python").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "-q", "--force-reinstall", "--no-deps", str(ROOT)], check=True
+    )
+    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", str(ROOT)], check=True)
+    return str(venv / "bin" / "python")
+
+
+PYTHON = sys.executable
+
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
@@ -93,7 +111,7 @@ class Daemon:
         with open(log, "wb") as fh:
             self.proc = subprocess.Popen(
                 [
-                    sys.executable,
+                    PYTHON,
                     "-m",
                     "supervisor",
                     "run",
@@ -253,24 +271,32 @@ def rss_mb(pid: int) -> float:
 
 
 def bench_footprint(um: UserManager, base: Path, idle_s: float, n: int) -> dict[str, float]:
-    registry = base / "footprint.yaml"
-    registry.write_text(f"scope: user\nstate_dir: {base}/state-fp\ndiscover: true\nunits: {{}}\n")
-    daemon = Daemon(um, registry, base / "footprint.log")
-    bare = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    out: dict[str, float] = {}
+    bare = subprocess.Popen([PYTHON, "-c", "import time; time.sleep(600)"])
     try:
-        time.sleep(2)
-        c0, t0 = cpu_s(daemon.proc.pid), time.monotonic()
-        time.sleep(idle_s)
-        cpu = (cpu_s(daemon.proc.pid) - c0) / (time.monotonic() - t0) * 100
-        return {
-            f"daemon RSS with {n} timers, MB": rss_mb(daemon.proc.pid),
-            f"daemon idle CPU over {idle_s:.0f}s, %": cpu,
-            "baseline: bare python3 RSS, MB": rss_mb(bare.pid),
-        }
+        for label, server in (
+            ("HTTP server on", f"{{listen: '127.0.0.1:{18803}'}}"),
+            ("HTTP server off", "{enabled: false}"),
+        ):
+            registry = base / "footprint.yaml"
+            registry.write_text(
+                f"scope: user\nstate_dir: {base}/state-fp\ndiscover: true\nserver: {server}\nunits: {{}}\n"
+            )
+            daemon = Daemon(um, registry, base / "footprint.log")
+            try:
+                time.sleep(2)
+                c0, t0 = cpu_s(daemon.proc.pid), time.monotonic()
+                time.sleep(idle_s)
+                cpu = (cpu_s(daemon.proc.pid) - c0) / (time.monotonic() - t0) * 100
+                out[f"daemon RSS with {n} timers, {label}, MB"] = rss_mb(daemon.proc.pid)
+                out[f"daemon idle CPU over {idle_s:.0f}s, {label}, %"] = cpu
+            finally:
+                daemon.stop()
+        out["baseline: bare python3 RSS, MB"] = rss_mb(bare.pid)
+        return out
     finally:
         bare.kill()
         bare.wait()
-        daemon.stop()
 
 
 def main() -> int:
@@ -286,6 +312,8 @@ def main() -> int:
     )
     ap.add_argument("--http-items", type=int, default=20, help="items behind /health in the HTTP run")
     args = ap.parse_args()
+    global PYTHON
+    PYTHON = runtime_python()
     um = UserManager()
     um.start()
     os.environ.update(um.env)  # this process's own client talks to the private manager too
@@ -300,7 +328,7 @@ def main() -> int:
         if "latency" in parts:
             figures |= bench_latency(um, um.base, args.samples, args.timers)
         if "http" in parts:
-            figures |= bench_http(um, um.base, min(args.http_items, args.timers))
+            figures |= bench_http(um, um.base, min(args.http_items, args.timers), PYTHON)
     finally:
         um.stop()
     width = max(len(k) for k in figures)

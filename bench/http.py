@@ -61,7 +61,9 @@ def wrk(url: str, seconds: int, connections: int) -> dict[str, float]:
     }
 
 
-def bench_http(um: UserManager, base: Path, items: int, seconds: int = 10, connections: int = 100) -> dict[str, Any]:
+def bench_http(
+    um: UserManager, base: Path, items: int, python: str = sys.executable, seconds: int = 10, connections: int = 100
+) -> dict[str, Any]:
     port, bare_port = 18801, 18802
     names = [f"bench{i:04d}.timer" for i in range(items)]
     registry = base / "http.yaml"
@@ -71,7 +73,7 @@ def bench_http(um: UserManager, base: Path, items: int, seconds: int = 10, conne
     )
     with open(base / "http.log", "wb") as log:
         daemon = subprocess.Popen(
-            [sys.executable, "-m", "supervisor", "run", "--user", "--registry", str(registry)],
+            [python, "-m", "supervisor", "run", "--user", "--registry", str(registry)],
             env=um.env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -83,7 +85,7 @@ def bench_http(um: UserManager, base: Path, items: int, seconds: int = 10, conne
             body = _get(f"http://127.0.0.1:{port}/health")
         sample = base / "body.json"
         sample.write_bytes(body)
-        bare = subprocess.Popen([sys.executable, "-c", BARE, str(bare_port), str(sample)])
+        bare = subprocess.Popen([python, "-c", BARE, str(bare_port), str(sample)])
         _wait(f"http://127.0.0.1:{bare_port}/health")
         calls_before = json.loads(_get(f"http://127.0.0.1:{port}/api/maintenance"))["supervisor"]["dbus_calls"]
         ours = wrk(f"http://127.0.0.1:{port}/health", seconds, connections)

@@ -1,4 +1,4 @@
-"""``missionctl run | check | status | alerts | validate``."""
+"""``missionctl run | check | status | alerts | url | validate``."""
 
 from __future__ import annotations
 
@@ -62,6 +62,8 @@ def _parser() -> argparse.ArgumentParser:
     alerts.add_argument("channel", nargs="?", help="email, discord, webhook, webhook:N or recovery_hook")
     alerts.add_argument("--json", action="store_true", help="machine-readable output")
     alerts.add_argument("--limit", type=int, default=20)
+    url = sub.add_parser("url", help="print the dashboard URL from the registry")
+    common(url)
     validate = sub.add_parser("validate", help="validate a registry file; exit 0 or 2")
     validate.add_argument("path", type=Path)
     return p
@@ -90,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
     if args.command == "run":
         return _run(args, registry)
+    if args.command == "url":
+        print(dashboard_url(registry))
+        return EXIT_OK
     if args.command == "alerts":
         from supervisor.cli.alerts import list_alerts, test_alert
 
@@ -146,6 +151,36 @@ def _sweep(args: argparse.Namespace, registry: Registry) -> int:
     return EXIT_OK if doc["status"] == "ok" else EXIT_PROBLEM
 
 
+def _local_url(registry: Registry) -> str:
+    """Where this host reaches the service (a wildcard listen address is reached on loopback)."""
+    host, port = registry.server.host_port
+    if host in ("0.0.0.0", ""):  # noqa: S104 - reading the config, not binding
+        host = "127.0.0.1"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}/"
+
+
+def dashboard_url(registry: Registry) -> str:
+    """``server.public_url``, else the address it listens on."""
+    if registry.server.public_url:
+        return registry.server.public_url.rstrip("/") + "/"
+    return _local_url(registry)
+
+
+def _live(registry: Registry) -> dict[str, object] | None:
+    """The running daemon's own report (loop lag, D-Bus, outbox), over its loopback API."""
+    import urllib.request  # only the status command needs an HTTP client
+
+    try:
+        # an http:// URL built from the registry's own listen address
+        with urllib.request.urlopen(_local_url(registry) + "api/maintenance", timeout=2) as r:  # noqa: S310
+            doc = json.loads(r.read())
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
 def _daemon_line(registry: Registry, lock: StateLock) -> str:
     beat = registry.state_dir / "heartbeat"
     running = "running" if lock.held_by_other() else "not running"
@@ -162,4 +197,13 @@ def _daemon_line(registry: Registry, lock: StateLock) -> str:
         finally:
             outbox.close()
         line += f"\nalerts: {c['pending']} pending, {c['dead']} dead-lettered (missionctl alerts)"
+    live = _live(registry) if registry.server.enabled else None
+    if live:
+        sup = live.get("supervisor", {})
+        assert isinstance(sup, dict)
+        line += (
+            f"\nsupervisor: pid {sup.get('pid')}, D-Bus {sup.get('dbus')} ({sup.get('transport')}), "
+            f"loop lag {sup.get('loop_lag_s')}s, last full sweep {sup.get('last_full_sweep_age_s')}s ago, "
+            f"dashboard {dashboard_url(registry)}"
+        )
     return line

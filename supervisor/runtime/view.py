@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from supervisor.core.decide import Decision
@@ -14,46 +15,60 @@ from supervisor.runtime.observe import Snapshot
 
 @dataclass(frozen=True)
 class View:
-    """Everything a read endpoint needs, computed once per decision."""
+    """Everything a read endpoint needs, for one decision.
+
+    Published after every decision but computed only when first read: a burst of
+    signals produces many views and most are never looked at.
+    """
 
     seq: int
     generated_at: datetime
-    items: dict[str, dict[str, Any]]
-    counts: dict[str, int]
-    status: str  # ok | degraded | down
+    snapshot: Snapshot
+    decision: Decision
     supervisor: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def items(self) -> dict[str, dict[str, Any]]:
+        """Every item's report, by name."""
+        state, now = self.decision.state, self.generated_at
+        items: dict[str, dict[str, Any]] = {}
+        for name, policy in sorted(self.snapshot.policies.items()):
+            found = self.decision.assessments[name]
+            report = item_report(policy, self.snapshot.observations.get(name), found, state, now)
+            until = state.paused.get(name)
+            report["paused"] = name in state.paused
+            report["paused_until"] = until.isoformat().replace("+00:00", "Z") if until else None
+            report["restart_max"] = policy.restart.max
+            report["restart_per_s"] = policy.restart.per_s
+            report["on_stale"] = policy.on_stale.value
+            item_state = state.items.get(name)
+            report["since"] = item_state.since.isoformat().replace("+00:00", "Z") if item_state else None
+            items[name] = report
+        return items
+
+    @cached_property
+    def counts(self) -> dict[str, int]:
+        """Items per status."""
+        return dict(Counter(a.status.value for a in self.decision.assessments.values()))
+
+    @cached_property
+    def status(self) -> str:
+        """``down`` when a critical item has a problem, ``degraded`` for any other problem, else ``ok``."""
+        policies = self.snapshot.policies
+        problems = [n for n, a in self.decision.assessments.items() if a.status.is_problem]
+        if any(policies[n].critical for n in problems):
+            return "down"
+        return "degraded" if problems else "ok"
 
     @property
     def summary(self) -> str:
         """``17/18 OK``."""
-        return f"{self.counts.get('ok', 0)}/{len(self.items)} OK"
-
-
-def aggregate(items: dict[str, dict[str, Any]]) -> str:
-    """``down`` when a critical item has a problem, ``degraded`` for any other problem, else ``ok``."""
-    problems = [i for i in items.values() if i["status"] not in ("ok", "paused")]
-    if any(i["critical"] for i in problems):
-        return "down"
-    return "degraded" if problems else "ok"
+        return f"{self.counts.get('ok', 0)}/{len(self.decision.assessments)} OK"
 
 
 def build_view(seq: int, snapshot: Snapshot, decision: Decision, now: datetime, supervisor: dict[str, Any]) -> View:
-    """The view of one decision."""
-    state = decision.state
-    items: dict[str, dict[str, Any]] = {}
-    for name, policy in sorted(snapshot.policies.items()):
-        report = item_report(policy, snapshot.observations.get(name), decision.assessments[name], state, now)
-        until = state.paused.get(name)
-        report["paused"] = name in state.paused
-        report["paused_until"] = until.isoformat().replace("+00:00", "Z") if until else None
-        report["restart_max"] = policy.restart.max
-        report["restart_per_s"] = policy.restart.per_s
-        report["on_stale"] = policy.on_stale.value
-        item_state = state.items.get(name)
-        report["since"] = item_state.since.isoformat().replace("+00:00", "Z") if item_state else None
-        items[name] = report
-    counts = dict(Counter(i["status"] for i in items.values()))
-    return View(seq, now, items, counts, aggregate(items), supervisor)
+    """The view of one decision (its contents are computed on first read)."""
+    return View(seq, now, snapshot, decision, supervisor)
 
 
 def health_doc(view: View, now: datetime) -> dict[str, Any]:

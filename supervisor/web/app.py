@@ -8,13 +8,11 @@ from pathlib import Path
 
 import structlog
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from supervisor.web import actions, api
 from supervisor.web.auth import Token
 from supervisor.web.backend import Backend
 from supervisor.web.cache import NotReady, ViewCache
-from supervisor.web.metrics import registry_for
 from supervisor.web.openapi import spec
 
 log = structlog.get_logger("missionctl.web")
@@ -53,11 +51,19 @@ def create_app(backend: Backend) -> web.Application:
     app[api.BACKEND] = backend
     app[api.CACHE] = ViewCache(backend, backend.registry.server.snapshot_ttl)
     app[actions.TOKEN] = Token(backend.registry.server)
-    metrics = registry_for(backend)
     openapi = json.dumps(spec()).encode()
+    metrics: list[object] = []
 
     async def metrics_handler(request: web.Request) -> web.Response:
-        return web.Response(body=generate_latest(metrics), headers={"Content-Type": CONTENT_TYPE_LATEST})
+        # prometheus-client is loaded on the first scrape: a host nobody scrapes does not pay for it
+        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+        from supervisor.web.metrics import registry_for
+
+        if not metrics:
+            metrics.append(registry_for(backend))
+        body = generate_latest(metrics[0])  # type: ignore[arg-type]
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def openapi_handler(request: web.Request) -> web.Response:
         return web.Response(body=openapi, content_type="application/json")
