@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 
 # real peers of the test suite: promtool (prometheus), wrk for the benchmarks, and
 # Debian's Chromium for the dashboard test (Playwright drives it; it never downloads a browser)
-apt_packages=(libsystemd-dev pkg-config gcc python3-dev python3-venv dbus systemd prometheus wrk chromium)
+apt_packages=(libsystemd-dev pkg-config gcc python3-dev python3-venv dbus systemd curl shellcheck prometheus wrk
+              chromium)
 missing=()
 for pkg in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
