@@ -8,17 +8,21 @@ from pathlib import Path
 import pytest
 
 from tests.harness.lab import Lab
-from tests.harness.user_manager import UserManager
+from tests.harness.receiver import Receiver, receiving
+from tests.harness.user_manager import UserManager, user_manager
 
 
 @pytest.fixture(scope="session")
 def manager() -> Iterator[UserManager]:
-    um = UserManager()
-    try:
-        um.start()
+    with user_manager() as um:
         yield um
-    finally:
-        um.stop()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A real HTTP server on loopback standing in for Discord and webhook endpoints."""
+    with receiving() as r:
+        yield r
 
 
 @pytest.fixture

@@ -8,11 +8,12 @@ with SQLite's backup API, keeping the newest ``history.backups`` copies.
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from supervisor.adapters.sqlite import Database
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -59,41 +60,15 @@ def _iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z") if ts is not None else None
 
 
-class History:
-    """Thread-safe, short blocking calls; the daemon runs them off the event loop."""
+class History(Database):
+    """Short blocking calls; the daemon runs them off the event loop."""
 
     def __init__(self, path: Path, *, readonly: bool = False) -> None:
-        self.path = path
-        self._lock = threading.Lock()
-        if readonly:
-            self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.executescript(SCHEMA)
-            path.chmod(0o600)
-        self._db.row_factory = sqlite3.Row
-
-    def close(self) -> None:
-        """Close the database."""
-        with self._lock:
-            self._db.close()
+        super().__init__(path, SCHEMA, readonly=readonly)
 
     def _write(self, sql: str, rows: Iterable[tuple[Any, ...]]) -> int:
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                cur = self._db.executemany(sql, rows)
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-            return cur.rowcount
-
-    def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._db.execute(sql, args).fetchall()
+        with self._tx() as db:
+            return db.executemany(sql, rows).rowcount
 
     # writes ------------------------------------------------------------------------
 

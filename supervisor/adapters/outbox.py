@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from supervisor.adapters.sqlite import Database
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -54,39 +55,31 @@ class Message:
     last_error: str | None
     sent_at: float | None
 
+    def summary(self) -> dict[str, Any]:
+        """The row as the CLI and the API show it (times ISO-8601 UTC)."""
+        return {
+            "id": self.alert_id,
+            "channel": self.channel,
+            "event": self.event,
+            "item": self.item,
+            "state": self.state,
+            "attempts": self.attempts,
+            "created_at": _iso(self.created_at),
+            "sent_at": _iso(self.sent_at),
+            "next_attempt_at": _iso(self.next_attempt_at) if self.state == "pending" else None,
+            "last_error": self.last_error,
+        }
 
-class Outbox:
-    """Thread-safe access to ``outbox.sqlite3``; every call is short and blocking."""
+
+def _iso(ts: float | None) -> str | None:
+    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z") if ts else None
+
+
+class Outbox(Database):
+    """``outbox.sqlite3``; writes are synchronous=FULL: an alert must survive a power cut."""
 
     def __init__(self, path: Path, *, readonly: bool = False) -> None:
-        self.path = path
-        self._lock = threading.Lock()
-        if readonly:
-            self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(SCHEMA)
-            path.chmod(0o600)
-        self._db.row_factory = sqlite3.Row
-
-    def close(self) -> None:
-        """Close the database."""
-        with self._lock:
-            self._db.close()
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        super().__init__(path, SCHEMA, readonly=readonly, synchronous="FULL")
 
     def enqueue(self, rows: Iterable[tuple[str, str, dict[str, Any]]], now: float) -> int:
         """Queue ``(alert_id, channel, payload)`` rows in one transaction; returns how many were new."""
@@ -103,11 +96,10 @@ class Outbox:
 
     def head(self, channel: str) -> Message | None:
         """The oldest pending message of a channel (delivery is in order per channel)."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT * FROM outbox WHERE channel = ? AND state = 'pending' ORDER BY seq LIMIT 1", (channel,)
-            ).fetchone()
-        return _message(row) if row else None
+        rows = self._read(
+            "SELECT * FROM outbox WHERE channel = ? AND state = 'pending' ORDER BY seq LIMIT 1", (channel,)
+        )
+        return _message(rows[0]) if rows else None
 
     def mark_sent(self, seq: int, now: float) -> None:
         """Record a delivery."""
@@ -136,8 +128,7 @@ class Outbox:
 
     def counts(self) -> dict[str, int]:
         """Messages per state."""
-        with self._lock:
-            rows = self._db.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state").fetchall()
+        rows = self._read("SELECT state, COUNT(*) FROM outbox GROUP BY state")
         return {"pending": 0, "sent": 0, "dead": 0} | {r[0]: r[1] for r in rows}
 
     def listing(self, state: str | None = None, limit: int = 50) -> list[Message]:
@@ -147,8 +138,7 @@ class Outbox:
         if state:
             query += " WHERE state = ?"
             args = (state,)
-        with self._lock:
-            rows = self._db.execute(query + " ORDER BY seq DESC LIMIT ?", (*args, limit)).fetchall()
+        rows = self._read(query + " ORDER BY seq DESC LIMIT ?", (*args, limit))
         return [_message(r) for r in rows]
 
 

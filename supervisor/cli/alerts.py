@@ -7,30 +7,11 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from supervisor.adapters.outbox import Message, Outbox
+from supervisor.adapters.outbox import Outbox
 from supervisor.config.registry import Registry
 from supervisor.core.alerts import AlertEvent, alert_id
 from supervisor.notifiers.base import TransportError
 from supervisor.notifiers.build import alert_policy, build_channels
-
-
-def _when(ts: float | None) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%SZ") if ts else "-"
-
-
-def _row(m: Message) -> dict[str, Any]:
-    return {
-        "id": m.alert_id,
-        "channel": m.channel,
-        "event": m.event,
-        "item": m.item,
-        "state": m.state,
-        "attempts": m.attempts,
-        "created_at": _when(m.created_at),
-        "sent_at": _when(m.sent_at),
-        "next_attempt_at": _when(m.next_attempt_at) if m.state == "pending" else None,
-        "last_error": m.last_error,
-    }
 
 
 def list_alerts(registry: Registry, as_json: bool, limit: int) -> int:
@@ -43,9 +24,9 @@ def list_alerts(registry: Registry, as_json: bool, limit: int) -> int:
     try:
         doc: dict[str, Any] = {
             "counts": outbox.counts(),
-            "pending": [_row(m) for m in outbox.listing("pending", limit)],
-            "dead": [_row(m) for m in outbox.listing("dead", limit)],
-            "recent": [_row(m) for m in outbox.listing(None, limit)],
+            "pending": [m.summary() for m in outbox.listing("pending", limit)],
+            "dead": [m.summary() for m in outbox.listing("dead", limit)],
+            "recent": [m.summary() for m in outbox.listing(None, limit)],
         }
     finally:
         outbox.close()

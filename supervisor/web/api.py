@@ -101,25 +101,12 @@ async def alerts(request: web.Request) -> web.Response:
         asyncio.to_thread(box.listing, None, n),
     )
 
-    def row(m: Any) -> dict[str, Any]:
-        return {
-            "id": m.alert_id,
-            "channel": m.channel,
-            "event": m.event,
-            "item": m.item,
-            "state": m.state,
-            "attempts": m.attempts,
-            "created_at": _iso_ts(m.created_at),
-            "sent_at": _iso_ts(m.sent_at),
-            "last_error": m.last_error,
-        }
-
     return web.json_response(
         {
             "counts": counts,
-            "pending": [row(m) for m in pending],
-            "dead": [row(m) for m in dead],
-            "recent": [row(m) for m in recent],
+            "pending": [m.summary() for m in pending],
+            "dead": [m.summary() for m in dead],
+            "recent": [m.summary() for m in recent],
         }
     )
 
@@ -142,7 +129,3 @@ async def maintenance(request: web.Request) -> web.Response:
 
 def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
-
-
-def _iso_ts(ts: float | None) -> str | None:
-    return _iso(datetime.fromtimestamp(ts, UTC)) if ts else None

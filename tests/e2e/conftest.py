@@ -6,25 +6,18 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.harness.container import Container
-from tests.harness.receiver import Receiver
+from tests.harness.container import Container, container
+from tests.harness.receiver import Receiver, receiving
 
 
 @pytest.fixture(scope="module")
 def vps() -> Iterator[Container]:
-    box = Container()
-    try:
-        box.start()
+    with container() as box:
         yield box
-    finally:
-        box.stop()
 
 
 @pytest.fixture(scope="module")
 def receiver() -> Iterator[Receiver]:
     """A webhook receiver on the host's loopback (the container shares the host's network)."""
-    r = Receiver().start()
-    try:
+    with receiving() as r:
         yield r
-    finally:
-        r.stop()

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.harness.container import Container
+from tests.harness.lab import wait_until
 from tests.harness.receiver import Receiver
 
 REPO = Path(__file__).resolve().parents[2]
@@ -21,13 +22,7 @@ HEALTH = "http://127.0.0.1:8001/health"
 
 
 def wait(cond: Any, timeout: float = 60, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = cond()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+    return wait_until(cond, timeout, what)
 
 
 def http(url: str) -> tuple[int, Any]:

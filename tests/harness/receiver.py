@@ -12,6 +12,8 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,3 +100,13 @@ class Receiver:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+
+@contextmanager
+def receiving() -> Iterator[Receiver]:
+    """A started receiver, always stopped."""
+    receiver = Receiver().start()
+    try:
+        yield receiver
+    finally:
+        receiver.stop()

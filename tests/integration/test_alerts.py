@@ -5,23 +5,11 @@ from __future__ import annotations
 import json
 import signal
 import time
-from collections.abc import Iterator
-
-import pytest
 
 from tests.harness.lab import Lab, wait_until
 from tests.harness.receiver import Receiver
 
 HOOK_SECRET = "hook-secret-5f1e9a"
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver().start()
-    try:
-        yield r
-    finally:
-        r.stop()
 
 
 def events_at(receiver: Receiver, path: str = "/hook") -> list[tuple[str, str]]:

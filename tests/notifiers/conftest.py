@@ -1,4 +1,4 @@
-"""Real peers for the channel tests: HTTP receivers on loopback, an outbox on disk."""
+"""Real peers for the channel tests: an outbox on disk (the HTTP receiver is in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -9,16 +9,6 @@ import pytest
 
 from supervisor.adapters.outbox import Outbox
 from supervisor.runtime import delivery
-from tests.harness.receiver import Receiver
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver().start()
-    try:
-        yield r
-    finally:
-        r.stop()
 
 
 @pytest.fixture
