@@ -26,9 +26,8 @@ import structlog
 from supervisor.adapters import heartbeat, notify
 from supervisor.adapters.lock import StateLock
 from supervisor.adapters.statefile import StateStore
-from supervisor.adapters.systemd.client import ConnectionLost, SystemdClient, SystemdError
-from supervisor.adapters.systemd.signals import SignalConnection, UnitChanged, UnitsReshaped
-from supervisor.adapters.systemd.worker import SystemdWorker
+from supervisor.adapters.systemd.client import ConnectionLost, SystemdError
+from supervisor.adapters.systemd.signals import SignalEvent, UnitChanged, UnitsReshaped
 from supervisor.config.loader import RegistryError, load_registry
 from supervisor.config.registry import Registry
 from supervisor.core.alerts import unconfirmed
@@ -37,6 +36,7 @@ from supervisor.core.state import State, Transition
 from supervisor.notifiers.build import alert_policy
 from supervisor.runtime.alerting import AlertService
 from supervisor.runtime.control import Control
+from supervisor.runtime.link import SystemdLink
 from supervisor.runtime.observe import Snapshot, observe_all, observe_items
 from supervisor.runtime.recorder import Recorder
 from supervisor.runtime.view import View, build_view
@@ -46,7 +46,6 @@ log = structlog.get_logger("missionctl")
 HEARTBEAT_EVERY_S = 30.0
 COALESCE_S = 0.02
 RESHAPE_MIN_GAP_S = 5.0
-RECONNECT_MAX_S = 30.0
 
 
 class Daemon:
@@ -69,23 +68,19 @@ class Daemon:
         self.alerting = alert_policy(registry)
         self._observed: set[str] | None = None
         self._reload_channels = False
-        self.worker = SystemdWorker(SystemdClient(user=user, address=address))
-        self.signals = SignalConnection(user=user, address=address)
+        self.link = SystemdLink(user, address, on_events=self._on_signals, on_lost=lambda: self._wake.set())
+        self.worker = self.link.worker
         self.state = State()
         self.snapshot: Snapshot | None = None
         self.decision: Decision | None = None
-        self.connected = False
-        self._fd: int | None = None
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
         self._dirty: set[str] = set()
         self._full = True
         self._full_at = 0.0
         self._next_full_at = 0.0
-        self._attempted = False
         self._reload = False
         self._deadline: datetime | None = None
-        self._backoff = 0.2
         self._ready = False
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -145,8 +140,7 @@ class Daemon:
         if self.alerts is not None:
             await self.alerts.stop()
             self.alerts.close()
-        self._drop_signals()
-        self.worker.shutdown()
+        self.link.close()
         if self.recorder is not None:
             self.recorder.close()
         self.lock.release()
@@ -178,12 +172,14 @@ class Daemon:
         if self._reload_channels and self.alerts is not None:
             self._reload_channels = False
             await self.alerts.restart(self.registry)
-        if not self.connected and not await self._connect():
-            return
+        if not self.link.connected:
+            if not await self.link.connect():
+                return
+            self._full = True
         try:
             await self._observe()
         except ConnectionLost as exc:
-            self._lost(str(exc))
+            self.link.lost(str(exc))
             return
         assert self.snapshot is not None
         await self._decide_and_act(self.snapshot)
@@ -192,9 +188,9 @@ class Daemon:
 
     async def _sleep(self) -> None:
         loop = asyncio.get_running_loop()
-        if not self.connected and self._attempted:
+        if not self.link.connected and self.link.attempted:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self._backoff)
+                await asyncio.wait_for(self._stop.wait(), self.link.backoff)
             return
         if self._wake.is_set() or self._full or self._reload:
             self._wake.clear()
@@ -271,7 +267,7 @@ class Daemon:
             try:
                 await self.worker.run(lambda c: c.restart_unit(unit))
             except ConnectionLost as exc:
-                self._lost(str(exc))
+                self.link.lost(str(exc))
             except SystemdError as exc:
                 log.error("restart_failed", unit=unit, error=str(exc))
         else:
@@ -291,7 +287,7 @@ class Daemon:
             "pid": os.getpid(),
             "loop_lag_s": round(self.loop_lag_s, 4),
             "last_full_sweep_age_s": round(loop_time - self._full_at, 3) if self._full_at else None,
-            "dbus": "connected" if self.connected else "disconnected",
+            "dbus": "connected" if self.link.connected else "disconnected",
             "transport": self.worker.client.transport,
             "dbus_calls": self.worker.client.calls,
             "outbox_pending": counts.get("pending", 0),
@@ -313,30 +309,9 @@ class Daemon:
             await asyncio.sleep(1.0)
             self.loop_lag_s = max(0.0, loop.time() - before - 1.0)
 
-    # systemd connection ----------------------------------------------------------
+    # signals from systemd ------------------------------------------------------------
 
-    async def _connect(self) -> bool:
-        self._attempted = True
-        try:
-            await self.worker.run(lambda c: c.connect())
-            fd = await self.worker.run(lambda c: self.signals.open())
-        except SystemdError as exc:
-            log.error("systemd_unreachable", error=str(exc), retry_in_s=round(self._backoff, 2))
-            self.signals.close()
-            self._backoff = min(self._backoff * 2, RECONNECT_MAX_S)
-            return False
-        asyncio.get_running_loop().add_reader(fd, self._on_readable)
-        self._fd = fd
-        self.connected, self._full, self._backoff = True, True, 0.2
-        log.info("systemd_connected", transport=self.worker.client.transport)
-        return True
-
-    def _on_readable(self) -> None:
-        try:
-            events = self.signals.drain()
-        except ConnectionLost as exc:
-            self._lost(str(exc))
-            return
+    def _on_signals(self, events: list[SignalEvent]) -> None:
         snapshot = self.snapshot
         loop_time = asyncio.get_running_loop().time()
         for event in events:
@@ -355,20 +330,6 @@ class Daemon:
         if snapshot is not None and event.unit in snapshot.policies:
             return True
         return self.registry.discover and event.unit.endswith(".timer") and not self.registry.ignored(event.unit)
-
-    def _lost(self, why: str) -> None:
-        if self.connected:
-            log.warning("systemd_connection_lost", error=why)
-        self._drop_signals()
-        self.connected = False
-        self._wake.set()
-
-    def _drop_signals(self) -> None:
-        if self._fd is not None:
-            with contextlib.suppress(Exception):
-                asyncio.get_running_loop().remove_reader(self._fd)
-            self._fd = None
-        self.signals.close()
 
     # registry reload and watchdog --------------------------------------------------
 
