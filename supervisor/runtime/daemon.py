@@ -15,7 +15,6 @@ import ctypes
 import gc
 import os
 import signal
-from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -72,7 +71,6 @@ class Daemon:
         self.worker = self.link.worker
         self.state = State()
         self.snapshot: Snapshot | None = None
-        self.decision: Decision | None = None
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
         self._dirty: set[str] = set()
@@ -239,7 +237,6 @@ class Daemon:
         if decision.state != self.state:
             await asyncio.to_thread(self.store.save, decision.state)  # persist before acting
             self.state = decision.state
-        self.decision = decision
         for transition in decision.transitions:
             _log_transition(transition)
         for action in decision.actions:
@@ -251,8 +248,8 @@ class Daemon:
         # problems not yet confirmed are looked at again when the deadline wakes the loop
         self._dirty |= set(unconfirmed(decision.state))
         self._publish(snapshot, decision, now)
-        counts = Counter(a.status.value for a in decision.assessments.values())
-        summary = f"{counts.get('ok', 0)}/{len(decision.assessments)} OK"
+        assert self.view is not None
+        summary = self.view.summary
         if not self._ready:
             self._ready = True
             notify.ready(summary)
@@ -277,9 +274,9 @@ class Daemon:
 
     def _publish(self, snapshot: Snapshot, decision: Decision, now: datetime) -> None:
         seq = self.view.seq + 1 if self.view else 1
-        self.view = build_view(seq, snapshot, decision, now, self.self_report(now))
+        self.view = build_view(seq, snapshot, decision, now, self.self_report)
 
-    def self_report(self, now: datetime) -> dict[str, Any]:
+    def self_report(self) -> dict[str, Any]:
         """The supervisor's own health (in /health and `missionctl status`)."""
         loop_time = asyncio.get_running_loop().time()
         counts = self.alerts.outbox.counts() if self.alerts is not None else {}

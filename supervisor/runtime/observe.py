@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from functools import cached_property
 
 from supervisor.adapters.systemd.client import SystemdClient, UnitGone, UnitSummary
@@ -21,7 +20,6 @@ class Snapshot:
     policies: dict[str, ItemPolicy]
     observations: dict[str, Observation]
     paths: dict[str, bytes] = field(default_factory=dict)  # item or service name -> object path
-    taken_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @cached_property
     def _dependents(self) -> dict[str, set[str]]:
@@ -79,7 +77,6 @@ def observe_items(client: SystemdClient, snapshot: Snapshot, names: Iterable[str
         snapshot,
         observations={**snapshot.observations, **fresh.observations},
         paths={**snapshot.paths, **fresh.paths},
-        taken_at=fresh.taken_at,
     )
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from typing import Any
@@ -25,7 +26,12 @@ class View:
     generated_at: datetime
     snapshot: Snapshot
     decision: Decision
-    supervisor: dict[str, Any] = field(default_factory=dict)
+    report: Callable[[], dict[str, Any]] = dict
+
+    @cached_property
+    def supervisor(self) -> dict[str, Any]:
+        """The supervisor's own health, read when the view is first served (not on every decision)."""
+        return self.report()
 
     @cached_property
     def items(self) -> dict[str, dict[str, Any]]:
@@ -66,9 +72,11 @@ class View:
         return f"{self.counts.get('ok', 0)}/{len(self.decision.assessments)} OK"
 
 
-def build_view(seq: int, snapshot: Snapshot, decision: Decision, now: datetime, supervisor: dict[str, Any]) -> View:
+def build_view(
+    seq: int, snapshot: Snapshot, decision: Decision, now: datetime, report: Callable[[], dict[str, Any]]
+) -> View:
     """The view of one decision (its contents are computed on first read)."""
-    return View(seq, now, snapshot, decision, supervisor)
+    return View(seq, now, snapshot, decision, report)
 
 
 def health_doc(view: View, now: datetime) -> dict[str, Any]:

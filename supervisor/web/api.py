@@ -122,9 +122,7 @@ async def maintenance(request: web.Request) -> web.Response:
     backend = request.app[BACKEND]
     tasks = await asyncio.to_thread(backend.recorder.history.maintenance)
     counts = await asyncio.to_thread(backend.recorder.history.counts)
-    return web.json_response(
-        {"tasks": tasks, "history_rows": counts, "supervisor": dict(backend.self_report(datetime.now(UTC)))}
-    )
+    return web.json_response({"tasks": tasks, "history_rows": counts, "supervisor": dict(backend.self_report())})
 
 
 def _iso(moment: datetime) -> str:

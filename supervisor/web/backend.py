@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any, Protocol
 
 from supervisor.adapters.history import History
@@ -32,4 +31,4 @@ class Backend(Protocol):
 
     def request_refresh(self) -> None: ...
 
-    def self_report(self, now: datetime) -> Mapping[str, Any]: ...
+    def self_report(self) -> Mapping[str, Any]: ...

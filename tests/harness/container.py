@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from tests.harness.cgroups import remove_cgroup
+
 CGROUP_ROOT = Path("/sys/fs/cgroup/unified")
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 MASKED = [
@@ -164,20 +166,13 @@ class Container:
         deadline = time.monotonic() + timeout
         events = self.cgroup / "cgroup.events"
         while events.exists() and "populated 1" in events.read_text() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        if events.exists() and "populated 1" in events.read_text():
-            (self.cgroup / "cgroup.kill").write_text("1")
-            time.sleep(0.5)
+            time.sleep(0.1)  # a clean poweroff first
+        remove_cgroup(self.cgroup)  # then kill what is left
         if self._script is not None:
             try:
                 self._script.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self._script.kill()
-        for sub in sorted((p for p in self.cgroup.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
-            with suppress(OSError):
-                sub.rmdir()
-        with suppress(OSError):
-            self.cgroup.rmdir()
         shutil.rmtree(self.work, ignore_errors=True)
 
 

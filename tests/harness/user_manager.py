@@ -8,7 +8,6 @@ touched, and ``stop()`` kills only the processes this harness started.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import signal
@@ -19,6 +18,8 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from tests.harness.cgroups import remove_cgroup
 
 CGROUP_ROOTS = (Path("/sys/fs/cgroup/unified"), Path("/sys/fs/cgroup/systemd"))
 SYSTEMD = "/usr/lib/systemd/systemd"
@@ -149,26 +150,8 @@ class UserManager:
                 proc.kill()
                 proc.wait(timeout=10)
         for cg in self.cgroups:
-            self._remove_cgroup(cg)
+            remove_cgroup(cg)
         shutil.rmtree(self.base, ignore_errors=True)
-
-    def _remove_cgroup(self, cg: Path) -> None:
-        if not cg.exists():
-            return
-        kill = cg / "cgroup.kill"
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            leftovers = [p for p in cg.rglob("cgroup.procs") if p.read_text().strip()]
-            if not leftovers:
-                break
-            if kill.exists():
-                kill.write_text("1")
-            time.sleep(0.1)
-        for sub in sorted((p for p in cg.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
-            with contextlib.suppress(OSError):
-                sub.rmdir()
-        with contextlib.suppress(OSError):
-            cg.rmdir()
 
 
 @contextmanager

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Any
 
 import pytest
 
 from supervisor.adapters.outbox import Outbox
-from supervisor.config.loader import parse_registry
-from supervisor.notifiers.build import build_channels
-from supervisor.runtime.delivery import Delivery
 from tests.harness.receiver import Receiver
 
+from .conftest import deliver
 from .test_webhook import payload
 
 
@@ -21,19 +17,10 @@ async def run_discord(
     outbox: Outbox, receiver: Receiver, rows: list[dict[str, Any]], until: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DISCORD_WEBHOOK_URL", receiver.url("/api/webhooks/123/tok-en_secret"))
-    registry = parse_registry(
-        "alerts:\n  discord: {webhook_url_env: DISCORD_WEBHOOK_URL}\nserver: {public_url: 'https://ops.example'}\n", "r"
+    registry = (
+        "alerts:\n  discord: {webhook_url_env: DISCORD_WEBHOOK_URL}\nserver: {public_url: 'https://ops.example'}\n"
     )
-    channels = build_channels(registry)
-    outbox.enqueue([(p["id"], "discord", p) for p in rows], time.time())
-    worker = Delivery(outbox, channels)
-    worker.start()
-    deadline = time.monotonic() + 15
-    while not until() and time.monotonic() < deadline:
-        await asyncio.sleep(0.02)
-    await worker.stop()
-    await channels.close()
-    assert until(), outbox.listing()
+    await deliver(outbox, registry, "discord", rows, until)
 
 
 @pytest.mark.parametrize(("event", "colour"), [("down", 0xE74C3C), ("recovered", 0x2ECC71), ("escalated", 0xE67E22)])

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import ssl
-import time
 from collections.abc import Iterator
 from email import message_from_bytes
 from pathlib import Path
@@ -17,10 +15,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope
 
 from supervisor.adapters.outbox import Outbox
-from supervisor.config.loader import parse_registry
-from supervisor.notifiers.build import build_channels
-from supervisor.runtime.delivery import Delivery
 
+from .conftest import deliver
 from .test_webhook import payload
 
 PASSWORD = "hunter2-smtp-password"
@@ -76,7 +72,6 @@ def registry_text(port: int, ca: Path, secure: bool) -> str:
 
 
 async def send(outbox: Outbox, text: str, until: Any) -> None:
-    channels = build_channels(parse_registry(text, "r"))
     p = payload()
     p["details"] = {
         "last_result": "exit-code",
@@ -86,15 +81,7 @@ async def send(outbox: Outbox, text: str, until: Any) -> None:
         "age_s": 187200.0,
         "budget_source": "explicit",
     }
-    outbox.enqueue([(p["id"], "email", p)], time.time())
-    worker = Delivery(outbox, channels)
-    worker.start()
-    deadline = time.monotonic() + 20
-    while not until() and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
-    await worker.stop()
-    await channels.close()
-    assert until(), outbox.listing()
+    await deliver(outbox, text, "email", [p], until)
 
 
 @pytest.mark.parametrize("smtp", [False, True], indirect=True, ids=["plain", "starttls+auth"])

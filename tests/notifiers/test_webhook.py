@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from supervisor.adapters.outbox import Outbox
-from supervisor.config.loader import parse_registry
-from supervisor.notifiers.build import build_channels
 from supervisor.notifiers.webhook import signature
-from supervisor.runtime.delivery import Delivery, backoff_s
+from supervisor.runtime.delivery import backoff_s
 from tests.harness.receiver import Receiver
+
+from .conftest import deliver as run_worker
 
 SECRET = "s3cr3t-hook-key"
 
@@ -39,28 +39,11 @@ def payload(i: int = 1, event: str = "down") -> dict[str, Any]:
 
 
 async def deliver(
-    outbox: Outbox,
-    receiver: Receiver,
-    rows: list[dict[str, Any]],
-    until: Any,
-    monkeypatch: pytest.MonkeyPatch,
-    timeout: float = 15.0,
-) -> Delivery:
+    outbox: Outbox, receiver: Receiver, rows: list[dict[str, Any]], until: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HOOK_SECRET", SECRET)
-    registry = parse_registry(f"alerts:\n  webhook: [{{url: '{receiver.url()}', secret_env: HOOK_SECRET}}]\n", "r")
-    channels = build_channels(registry)
-    outbox.enqueue([(p["id"], "webhook:0", p) for p in rows], time.time())
-    worker = Delivery(outbox, channels)
-    worker.start()
-    try:
-        deadline = time.monotonic() + timeout
-        while not until() and time.monotonic() < deadline:
-            await asyncio.sleep(0.02)
-    finally:
-        await worker.stop()
-        await channels.close()
-    assert until(), outbox.listing()
-    return worker
+    registry = f"alerts:\n  webhook: [{{url: '{receiver.url()}', secret_env: HOOK_SECRET}}]\n"
+    await run_worker(outbox, registry, "webhook:0", rows, until)
 
 
 async def test_it_signs_and_delivers_with_stable_headers(
