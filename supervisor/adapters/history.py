@@ -14,6 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from supervisor.adapters.sqlite import Database
+from supervisor.core.runs import STATS_WINDOW, RunStats
+from supervisor.core.times import iso_ts as _iso
+
+#: Columns added to ``runs`` after the first release (added in place to an older database).
+_RUN_COLUMNS = {"failure": "TEXT", "anomaly": "TEXT", "output": "TEXT"}
+RunRow = tuple[
+    str, str, str, float | None, float | None, float | None, str, int | None, str, str | None, str | None, str | None
+]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -25,7 +33,10 @@ CREATE TABLE IF NOT EXISTS runs (
     duration_s REAL,
     result TEXT,
     exit_status INTEGER,
-    trigger TEXT NOT NULL DEFAULT 'timer'
+    trigger TEXT NOT NULL DEFAULT 'timer',
+    failure TEXT,
+    anomaly TEXT,
+    output TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_item ON runs (item, ended_at);
 CREATE TABLE IF NOT EXISTS transitions (
@@ -56,15 +67,17 @@ CREATE TABLE IF NOT EXISTS maintenance (
 """
 
 
-def _iso(ts: float | None) -> str | None:
-    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z") if ts is not None else None
-
-
 class History(Database):
     """Short blocking calls; the daemon runs them off the event loop."""
 
     def __init__(self, path: Path, *, readonly: bool = False) -> None:
         super().__init__(path, SCHEMA, readonly=readonly)
+        if not readonly:
+            have = {r["name"] for r in self._read("PRAGMA table_info(runs)")}
+            with self._tx() as db:
+                for column, kind in _RUN_COLUMNS.items():
+                    if column not in have:
+                        db.execute(f"ALTER TABLE runs ADD COLUMN {column} {kind}")
 
     def _write(self, sql: str, rows: Iterable[tuple[Any, ...]]) -> int:
         with self._tx() as db:
@@ -72,11 +85,16 @@ class History(Database):
 
     # writes ------------------------------------------------------------------------
 
-    def record_runs(
-        self, runs: Iterable[tuple[str, str, str, float | None, float | None, float | None, str, int | None, str]]
-    ) -> int:
-        """(invocation_id, item, service, started, ended, duration, result, exit_status, trigger); once each."""
-        return self._write("INSERT OR IGNORE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", runs)
+    def record_runs(self, runs: Iterable[RunRow]) -> int:
+        """(id, item, service, started, ended, duration, result, exit_status, trigger, failure, anomaly, output).
+
+        A run is written once; a row for the same id written again (a replayed step) is ignored.
+        """
+        return self._write(
+            "INSERT OR IGNORE INTO runs (invocation_id, item, service, started_at, ended_at, duration_s, result,"
+            " exit_status, trigger, failure, anomaly, output) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            runs,
+        )
 
     def record_transitions(self, rows: Iterable[tuple[str, str | None, str, str, float, bool]]) -> int:
         """(item, old, new, reason, at, initial)."""
@@ -126,20 +144,26 @@ class History(Database):
             " ORDER BY ended_at DESC LIMIT ?",
             (item, item, since, since, limit),
         )
-        return [
-            {
-                "item": r["item"],
-                "service": r["service"],
-                "invocation_id": r["invocation_id"],
-                "started_at": _iso(r["started_at"]),
-                "ended_at": _iso(r["ended_at"]),
-                "duration_s": r["duration_s"],
-                "result": r["result"],
-                "exit_status": r["exit_status"],
-                "trigger": r["trigger"],
-            }
-            for r in rows
-        ]
+        return [_run_row(r) for r in rows]
+
+    def run(self, run_id: str) -> dict[str, Any] | None:
+        """One run by its id (with its output)."""
+        rows = self._read("SELECT * FROM runs WHERE invocation_id = ?", (run_id,))
+        return _run_row(rows[0], output=True) if rows else None
+
+    def stats(self) -> dict[str, RunStats]:
+        """Per item: finished runs known, and the durations of the last successful ones (oldest first)."""
+        counts = {r["item"]: r["n"] for r in self._read("SELECT item, count(*) AS n FROM runs GROUP BY item")}
+        rows = self._read(
+            "SELECT item, duration_s FROM (SELECT item, duration_s, ended_at, row_number() OVER"
+            " (PARTITION BY item ORDER BY ended_at DESC) AS k FROM runs WHERE result = 'success'"
+            " AND failure IS NULL AND duration_s IS NOT NULL) WHERE k <= ? ORDER BY item, ended_at",
+            (STATS_WINDOW,),
+        )
+        durations: dict[str, list[float]] = {}
+        for r in rows:
+            durations.setdefault(r["item"], []).append(float(r["duration_s"]))
+        return {item: RunStats(n, tuple(durations.get(item, ()))) for item, n in counts.items()}
 
     def transitions(
         self, item: str | None = None, since: float | None = None, limit: int = 100
@@ -199,3 +223,24 @@ class History(Database):
             t: self._read(f"SELECT count(*) FROM {t}")[0][0]  # noqa: S608 - fixed names
             for t in ("runs", "transitions", "audit")
         }
+
+
+def _run_row(r: sqlite3.Row, *, output: bool = False) -> dict[str, Any]:
+    doc = {
+        "id": r["invocation_id"],
+        "item": r["item"],
+        "service": r["service"],
+        "invocation_id": r["invocation_id"],
+        "started_at": _iso(r["started_at"]),
+        "ended_at": _iso(r["ended_at"]),
+        "duration_s": r["duration_s"],
+        "result": r["result"],
+        "exit_status": r["exit_status"],
+        "trigger": r["trigger"],
+        "failure": r["failure"],
+        "anomaly": r["anomaly"],
+        "has_output": r["output"] is not None,
+    }
+    if output:
+        doc["output"] = r["output"]
+    return doc

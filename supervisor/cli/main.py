@@ -1,4 +1,4 @@
-"""``missionctl run | check | status | alerts | url | validate``."""
+"""``missionctl run | check | status | logs | alerts | url | validate``."""
 
 from __future__ import annotations
 
@@ -62,6 +62,12 @@ def _parser() -> argparse.ArgumentParser:
     alerts.add_argument("channel", nargs="?", help="email, discord, webhook, webhook:N or recovery_hook")
     alerts.add_argument("--json", action="store_true", help="machine-readable output")
     alerts.add_argument("--limit", type=int, default=20)
+    logs = sub.add_parser("logs", help="the output of an item's last run (or of run N, newest first)")
+    common(logs)
+    logs.add_argument("item", help="the supervised item, e.g. backup.timer")
+    logs.add_argument(
+        "--run", type=int, default=1, metavar="N", help="1 = the newest run (default), 2 = the one before it"
+    )
     url = sub.add_parser("url", help="print the dashboard URL from the registry")
     common(url)
     validate = sub.add_parser("validate", help="validate a registry file; exit 0 or 2")
@@ -95,6 +101,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "url":
         print(dashboard_url(registry))
         return EXIT_OK
+    if args.command == "logs":
+        from supervisor.cli.logs import show_logs
+
+        if args.run < 1:
+            print("missionctl: --run counts from 1 (the newest run)", file=sys.stderr)
+            return EXIT_ERROR
+        return show_logs(registry, args.item, args.run)
     if args.command == "alerts":
         from supervisor.cli.alerts import list_alerts, test_alert
 

@@ -34,6 +34,8 @@ def table(doc: dict[str, Any], now: datetime | None = None) -> str:
         restarts = str(item["restarts_in_window"]) + (" ESCALATED" if item["escalated"] else "")
         name = item["name"] + (" *" if item["critical"] else "")
         status = item["status"] if item["status"] == "ok" else f"{item['status']}: {item['reason']}"
+        if item.get("running_since"):
+            status += f" (running for {_when(item['running_since'], now).removesuffix(' ago')})"
         rows.append(
             (name, status, _when(item["last_trigger"], now), _when(item["next_elapse"], now), budget, result, restarts)
         )

@@ -6,12 +6,12 @@ import fnmatch
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from supervisor.config.alerts import AlertsSpec, HistorySpec, ServerSpec
 from supervisor.config.durations import Duration
 from supervisor.config.units import check_unit_name
-from supervisor.core.model import ItemPolicy, Kind, OnStale, RestartPolicy
+from supervisor.core.model import Anomalies, ItemPolicy, Kind, OnHung, OnStale, RestartPolicy
 
 UnitName = Annotated[str, AfterValidator(check_unit_name)]
 
@@ -38,6 +38,9 @@ class Defaults(_Model):
     stale_factor: float = Field(2.5, gt=0)
     restart: RestartSpec = RestartSpec()
     on_stale: OnStale = OnStale.RESTART
+    on_hung: OnHung = OnHung.ALERT
+    anomalies: Anomalies = Anomalies.SHOW
+    output_lines: int = Field(20, ge=0, le=1000)
 
 
 class UnitSpec(_Model):
@@ -48,6 +51,17 @@ class UnitSpec(_Model):
     critical: bool = False
     on_stale: OnStale | None = None
     restart: RestartSpec | None = None
+    max_runtime: Duration | None = Field(None, gt=0)  # a run longer than this is hung
+    min_runtime: Duration | None = Field(None, gt=0)  # a run shorter than this failed
+    on_hung: OnHung | None = None
+    anomalies: Anomalies | None = None
+    output_lines: int | None = Field(None, ge=0, le=1000)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> UnitSpec:
+        if self.min_runtime is not None and self.max_runtime is not None and self.min_runtime >= self.max_runtime:
+            raise ValueError("min_runtime must be shorter than max_runtime")
+        return self
 
 
 class Registry(_Model):
@@ -92,6 +106,11 @@ class Registry(_Model):
             critical=spec.critical,
             restart=(spec.restart or d.restart).policy(),
             discovered=discovered,
+            max_runtime_s=spec.max_runtime,
+            min_runtime_s=spec.min_runtime,
+            on_hung=spec.on_hung or d.on_hung,
+            anomalies=spec.anomalies or d.anomalies,
+            output_lines=spec.output_lines if spec.output_lines is not None else d.output_lines,
         )
 
     def ignored(self, name: str) -> bool:

@@ -17,9 +17,12 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from supervisor.core.budget import format_duration
 from supervisor.core.model import Status
+from supervisor.core.runs import Run
 from supervisor.core.state import ItemState, State, Transition
 from supervisor.core.status import Assessment
+from supervisor.core.times import iso as _iso
 
 RECHECK_S = 5.0  # how soon an unconfirmed problem is looked at again
 
@@ -31,6 +34,7 @@ class AlertEvent(StrEnum):
     RECOVERED = "recovered"
     CHANGED = "changed"
     ESCALATED = "escalated"
+    ANOMALY = "anomaly"
     SUMMARY = "summary"
 
 
@@ -62,6 +66,7 @@ class Alert:
     since: datetime | None = None
     reminder: bool = False
     details: Mapping[str, Any] = field(default_factory=dict)
+    output: str | None = None  # the journal excerpt of the run this alert is about
 
     def payload(self) -> dict[str, Any]:
         """The JSON body of webhooks (and what the outbox stores)."""
@@ -79,11 +84,8 @@ class Alert:
             "since": _iso(self.since),
             "reminder": self.reminder,
             "details": dict(self.details),
+            "output": self.output,
         }
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
 def alert_id(*parts: object) -> str:
@@ -98,6 +100,7 @@ class ItemFacts:
     kind: str
     critical: bool
     details: Mapping[str, Any]
+    output: str | None = None  # the excerpt of the failed or hung run, when known
 
 
 def item_alerts(
@@ -135,6 +138,7 @@ def item_alerts(
                 since=mem.since,
                 reminder=reminder,
                 details=facts.details,
+                output=facts.output if found.status.is_problem else None,
             )
         )
         mem = replace(mem, seq=seq, last_alert_at=now)
@@ -167,6 +171,30 @@ def item_alerts(
     if escalate:
         emit(AlertEvent.ESCALATED, change.old if change else None)
     return mem, alerts
+
+
+def anomaly_alert(
+    name: str, run: Run, usual: str, memory: ItemState, facts: ItemFacts, policy: AlertPolicy, now: datetime
+) -> tuple[ItemState, Alert]:
+    """An ``anomaly`` message for a run unusually slow or fast (the item's status is unchanged)."""
+    seq = memory.seq + 1
+    took = format_duration(run.duration_s) if run.duration_s is not None else "?"
+    alert = Alert(
+        id=alert_id(policy.host, name, "anomaly", run.id),
+        event=AlertEvent.ANOMALY,
+        item=name,
+        kind=facts.kind,
+        status=memory.status.value,
+        previous_status=None,
+        reason=f"run {run.anomaly}: took {took}" + (f" ({usual})" if usual else ""),
+        critical=facts.critical,
+        at=now,
+        host=policy.host,
+        since=run.started_at,
+        details=facts.details,
+        output=run.output,
+    )
+    return replace(memory, seq=seq), alert
 
 
 def _settling(mem: ItemState, restarted_at: datetime | None, policy: AlertPolicy, now: datetime) -> bool:

@@ -19,6 +19,8 @@ class Budget:
 
 def format_duration(seconds: float) -> str:
     """Compact human duration: ``90s``, ``6m40s``, ``25h``, ``2d3h``."""
+    if seconds < 10 and abs(seconds - round(seconds)) >= 0.05:
+        return f"{seconds:.1f}s"
     total = round(seconds)
     if total < 60:
         return f"{total}s"

@@ -7,11 +7,44 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from supervisor.core import ratelimit
-from supervisor.core.alerts import Alert, AlertPolicy, ItemFacts, alert_wakeups, item_alerts, summary_alert
-from supervisor.core.model import RESTARTABLE, ItemPolicy, Observation, OnStale, Status, TimerObservation
+from supervisor.core.alerts import (
+    Alert,
+    AlertEvent,
+    AlertPolicy,
+    ItemFacts,
+    alert_wakeups,
+    anomaly_alert,
+    item_alerts,
+    summary_alert,
+)
+from supervisor.core.lifecycle import RunPhase, check_status_change
+from supervisor.core.model import (
+    RESTARTABLE,
+    Anomalies,
+    ItemPolicy,
+    Observation,
+    OnHung,
+    OnStale,
+    Status,
+    TimerObservation,
+)
 from supervisor.core.report import item_report
+from supervisor.core.runs import (
+    ANOMALY_ALERT_EVERY,
+    RunFact,
+    RunFinished,
+    RunMemory,
+    RunOverdue,
+    RunStats,
+    mark_stopped,
+    track,
+    usual,
+    with_output,
+)
 from supervisor.core.state import ItemState, State, Transition, is_paused
 from supervisor.core.status import Assessment, assess
+
+_NO_STATS = RunStats()
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +65,28 @@ class Escalate:
     at: datetime
 
 
-Action = Restart | Escalate
+@dataclass(frozen=True, slots=True)
+class Stop:
+    """Stop the hung run ``unit`` of ``item`` (``on_hung: stop``; attempt ``attempt`` of the restart window)."""
+
+    item: str
+    unit: str
+    attempt: int
+
+
+Action = Restart | Escalate | Stop
+
+
+@dataclass(frozen=True, slots=True)
+class OutputWanted:
+    """Read the journal of run ``run_id`` of ``unit`` (failed, hung or anomalous) for ``item``."""
+
+    item: str
+    unit: str
+    run_id: str
+    started_at: datetime | None
+    finished_at: datetime | None
+    lines: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +98,8 @@ class Decision:
     transitions: list[Transition] = field(default_factory=list)
     actions: list[Action] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
+    runs: list[RunFact] = field(default_factory=list)  # runs that started, finished or became overdue
+    output: list[OutputWanted] = field(default_factory=list)
 
 
 def decide(
@@ -55,15 +111,20 @@ def decide(
     act: bool = True,
     alerting: AlertPolicy | None = None,
     observed: Set[str] | None = None,
+    stats: Mapping[str, RunStats] | None = None,
 ) -> Decision:
-    """Assess every item, record transitions, choose restarts within budget and alerts.
+    """Assess every item, follow its runs, record transitions, choose restarts within budget and alerts.
 
-    With ``act=False`` nothing is restarted, escalated or alerted (a read-only look).
-    ``observed`` names the items re-read for this step (None: all of them); only
-    those count towards ``confirm``.
+    With ``act=False`` nothing is restarted, stopped, escalated or alerted (a
+    read-only look; runs are still followed). ``observed`` names the items re-read
+    for this step (None: all of them); only those count towards ``confirm``.
+    ``stats`` is each item's run history (for derived ``max_runtime`` and anomalies).
     """
     assessments: dict[str, Assessment] = {}
     items: dict[str, ItemState] = {}
+    run_memory: dict[str, RunMemory] = {}
+    run_facts: list[RunFact] = []
+    wanted: list[OutputWanted] = []
     restarts = {
         u: ratelimit.in_window(ts, policies[u].restart, now) if u in policies else ts
         for u, ts in state.restarts.items()
@@ -72,7 +133,15 @@ def decide(
     actions: list[Action] = []
     alerts: list[Alert] = []
     for name, policy in policies.items():
-        found = assess(policy, observations.get(name), now)
+        obs = observations.get(name)
+        item_stats = (stats or {}).get(name, _NO_STATS)
+        memory = state.runs.get(name, RunMemory())
+        facts: list[RunFact] = []
+        if isinstance(obs, TimerObservation):
+            memory, facts = track(policy, obs, memory, item_stats, restarts.get(name, ()), now)
+            run_facts.extend(facts)
+            wanted.extend(_output_wanted(policy, facts))
+        found = assess(policy, obs, now, memory, item_stats)
         paused = is_paused(state, name, now)
         if paused:
             until = state.paused[name]
@@ -84,10 +153,12 @@ def decide(
         change = None
         if previous is None or previous.status is not found.status:
             old = previous.status if previous else None
+            check_status_change(found.kind, old, found.status)
             change = Transition(name, old, found.status, found.reason, now, initial=previous is None)
             transitions.append(change)
         escalate = False
-        if act and found.status in RESTARTABLE and policy.on_stale is OnStale.RESTART:
+        hung = found.status is Status.HUNG and policy.on_hung is OnHung.STOP
+        if act and not paused and (hung or (found.status in RESTARTABLE and policy.on_stale is OnStale.RESTART)):
             attempts = restarts.get(name, ())
             if ratelimit.exhausted(attempts, policy.restart, now):
                 if not current.escalated:
@@ -96,12 +167,17 @@ def decide(
                     escalate = True
             elif ratelimit.next_allowed(attempts, policy.restart, now) <= now:
                 restarts[name] = (*attempts, now)
-                actions.append(Restart(name, name, len(restarts[name])))
+                if hung and isinstance(obs, TimerObservation) and obs.service is not None:
+                    memory = mark_stopped(memory)
+                    actions.append(Stop(name, obs.service.name, len(restarts[name])))
+                else:
+                    actions.append(Restart(name, name, len(restarts[name])))
         if act and alerting is not None and not paused:  # a paused item keeps its alert memory as it was
-            facts = ItemFacts(
+            item_facts = ItemFacts(
                 found.kind.value,
                 policy.critical,
-                _details(item_report(policy, observations.get(name), found, state, now), restarts.get(name, ())),
+                _details(item_report(policy, obs, found, state, now, memory), restarts.get(name, ())),
+                _output_of(found.status, memory),
             )
             seen = observed is None or name in observed
             attempts = restarts.get(name, ())
@@ -113,29 +189,113 @@ def decide(
                 observed=seen,
                 escalate=escalate,
                 restarted_at=max(attempts) if attempts else None,
-                facts=facts,
+                facts=item_facts,
                 policy=alerting,
                 now=now,
             )
             alerts.extend(found_alerts)
+            if policy.anomalies is Anomalies.ALERT:
+                current, memory, odd = _anomaly_alerts(
+                    name, facts, usual(item_stats), current, memory, item_facts, alerting, now
+                )
+                alerts.extend(odd)
         items[name] = current
+        if isinstance(obs, TimerObservation) or name in state.runs:
+            run_memory[name] = memory
     new_state = State(
         items=items,
         restarts={u: ts for u, ts in restarts.items() if ts and u in policies},
-        transitions=state.transitions,
         last_summary_at=state.last_summary_at,
         paused={n: u for n, u in state.paused.items() if n in policies and (u is None or u > now)},
-    ).with_transitions(transitions)
+        runs=run_memory,
+    )
     if act and alerting is not None:
         new_state, summary = summary_alert(new_state, assessments, alerting, now)
         if summary is not None:
             alerts.append(summary)
-    return Decision(new_state, assessments, transitions, actions, alerts)
+    return Decision(new_state, assessments, transitions, actions, alerts, run_facts, wanted)
+
+
+def with_outputs(decision: Decision, outputs: Mapping[str, str]) -> Decision:
+    """The decision with journal excerpts (by run id) attached to its runs and to the alerts about them."""
+    if not outputs:
+        return decision
+    runs = dict(decision.state.runs)
+    by_item: dict[str, str] = {}
+    for want in decision.output:
+        text = outputs.get(want.run_id)
+        if text is not None and want.item in runs:
+            runs[want.item] = with_output(runs[want.item], want.run_id, text)
+            by_item[want.item] = text
+    alerts = [
+        replace(a, output=by_item[a.item])
+        if a.item in by_item and (a.event is AlertEvent.ANOMALY or Status(a.status or "ok").is_problem)
+        else a
+        for a in decision.alerts
+    ]
+    return replace(decision, state=replace(decision.state, runs=runs), alerts=alerts)
+
+
+def _output_wanted(policy: ItemPolicy, facts: list[RunFact]) -> list[OutputWanted]:
+    """The journal excerpts this step needs: every failed, hung or anomalous run."""
+    out: list[OutputWanted] = []
+    if policy.output_lines <= 0:
+        return out
+    for fact in facts:
+        run, lines = fact.run, policy.output_lines
+        if isinstance(fact, RunFinished) and (run.failure or run.anomaly):
+            out.append(OutputWanted(fact.item, fact.service, run.id, run.started_at, run.finished_at, lines))
+        elif isinstance(fact, RunOverdue):
+            out.append(OutputWanted(fact.item, fact.service, run.id, run.started_at, None, lines))
+    return out
+
+
+def _output_of(status: Status, memory: RunMemory) -> str | None:
+    """The excerpt an alert about ``status`` carries: the failed run's, or the hung run's."""
+    if status is Status.FAILED and memory.last is not None:
+        return memory.last.output
+    if status is Status.HUNG and memory.current is not None:
+        return memory.current.output
+    return None
+
+
+def _anomaly_alerts(
+    name: str,
+    facts: list[RunFact],
+    usual_text: str,
+    item: ItemState,
+    memory: RunMemory,
+    item_facts: ItemFacts,
+    policy: AlertPolicy,
+    now: datetime,
+) -> tuple[ItemState, RunMemory, list[Alert]]:
+    """At most one ``anomaly`` alert per item per day, for a run unusually slow or fast."""
+    for fact in facts:
+        if not isinstance(fact, RunFinished) or fact.run.anomaly is None:
+            continue
+        if memory.anomaly_alert_at is not None and now - memory.anomaly_alert_at < ANOMALY_ALERT_EVERY:
+            continue
+        item, alert = anomaly_alert(name, fact.run, usual_text, item, item_facts, policy, now)
+        return item, replace(memory, anomaly_alert_at=now), [alert]
+    return item, memory, []
 
 
 def _details(report: Mapping[str, object], attempts: tuple[datetime, ...]) -> dict[str, object]:
-    keys = ("last_trigger", "next_elapse", "age_s", "budget_s", "budget_source", "last_result", "last_exit_status")
+    keys = (
+        "last_trigger",
+        "next_elapse",
+        "age_s",
+        "budget_s",
+        "budget_source",
+        "last_result",
+        "last_exit_status",
+        "running_since",
+        "max_runtime_s",
+        "last_run",
+    )
     out = {k: report[k] for k in keys}
+    if isinstance(out["last_run"], dict):  # the excerpt travels once, as the alert's own ``output``
+        out["last_run"] = {k: v for k, v in out["last_run"].items() if k != "output"}
     out["restarts_in_window"] = len(attempts)
     return out
 
@@ -169,7 +329,13 @@ def next_wakeup(
             anchor = obs.last_trigger or obs.active_enter
             if anchor is not None:
                 moments.append(anchor + timedelta(seconds=found.budget.seconds))
-        if found.status in RESTARTABLE and policy.on_stale is OnStale.RESTART:
+        memory = decision.state.runs.get(name)
+        limit = found.max_runtime
+        current = memory.current if memory and memory.phase is RunPhase.RUNNING else None
+        if current and current.started_at and limit is not None and limit.seconds is not None:
+            moments.append(current.started_at + timedelta(seconds=limit.seconds))  # the run becomes hung then
+        stoppable = found.status is Status.HUNG and policy.on_hung is OnHung.STOP
+        if stoppable or (found.status in RESTARTABLE and policy.on_stale is OnStale.RESTART):
             attempts = decision.state.restarts.get(name, ())
             moments.append(ratelimit.next_allowed(attempts, policy.restart, now))
     future = [m for m in moments if m > now]

@@ -17,6 +17,7 @@ class Status(StrEnum):
     FAILED = "failed"
     MISSING = "missing"
     DOWN = "down"
+    HUNG = "hung"
     PAUSED = "paused"
 
     @property
@@ -37,6 +38,28 @@ class OnStale(StrEnum):
 
     RESTART = "restart"
     ALERT = "alert"
+
+
+class OnHung(StrEnum):
+    """What to do with a run that outlived its ``max_runtime``."""
+
+    ALERT = "alert"
+    STOP = "stop"
+
+
+class Anomalies(StrEnum):
+    """Whether runs unusually slow or fast for the item are only shown, or also alerted."""
+
+    SHOW = "show"
+    ALERT = "alert"
+
+
+class Trigger(StrEnum):
+    """What started a run."""
+
+    TIMER = "timer"
+    MANUAL = "manual"  # "Run now", the API, or `systemctl start` of the service
+    RESTART = "restart"  # the timer fired because the supervisor restarted it
 
 
 #: Statuses that a restart of the unit can cure.
@@ -64,11 +87,21 @@ class ItemPolicy:
     critical: bool = False
     restart: RestartPolicy = field(default_factory=RestartPolicy)
     discovered: bool = False
+    max_runtime_s: float | None = None
+    min_runtime_s: float | None = None
+    on_hung: OnHung = OnHung.ALERT
+    anomalies: Anomalies = Anomalies.SHOW
+    output_lines: int = 20
 
 
 @dataclass(frozen=True, slots=True)
 class ServiceRun:
-    """The last (or current) run of a timer's service, as systemd reports it."""
+    """The last (or current) run of a timer's service, as systemd reports it.
+
+    systemd keeps only one run: when the next one starts, ``result`` goes back to
+    ``success`` and the exit fields are cleared. The core therefore remembers the
+    last *finished* run itself (``RunMemory``) and never judges from a run in progress.
+    """
 
     name: str
     active_state: str
@@ -78,11 +111,15 @@ class ServiceRun:
     started_at: datetime | None
     exited_at: datetime | None
     invocation_id: str | None
+    sub_state: str = ""
+    runtime_max_s: float | None = None  # the service's own RuntimeMaxSec=, when set
 
     @property
     def running(self) -> bool:
-        """Whether the service is in the middle of a run."""
-        return self.active_state in {"active", "activating", "deactivating", "reloading"}
+        """Whether the service is in the middle of a run (``RemainAfterExit=`` leaves it active, not running)."""
+        if self.active_state == "active":
+            return self.sub_state != "exited"
+        return self.active_state in {"activating", "deactivating", "reloading"}
 
     @property
     def has_run(self) -> bool:

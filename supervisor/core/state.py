@@ -7,10 +7,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from supervisor.core.model import Status
+from supervisor.core.lifecycle import RunPhase
+from supervisor.core.model import Status, Trigger
+from supervisor.core.runs import Run, RunMemory
 
-SCHEMA_VERSION = 1
-MAX_TRANSITIONS = 1000
+SCHEMA_VERSION = 2
+READABLE_VERSIONS = (1, 2)  # version 1 kept the last transitions here; they live in the history now
 
 
 class StateFormatError(ValueError):
@@ -53,19 +55,17 @@ class ItemState:
 
 @dataclass(frozen=True, slots=True)
 class State:
-    """Everything that must survive a supervisor restart."""
+    """Everything that must survive a supervisor restart.
+
+    Transitions are not kept here: they are facts of the history database (and the
+    log), written after each step; this file holds only what decisions depend on.
+    """
 
     items: Mapping[str, ItemState] = field(default_factory=dict)
     restarts: Mapping[str, tuple[datetime, ...]] = field(default_factory=dict)
-    transitions: tuple[Transition, ...] = ()
     last_summary_at: datetime | None = None
     paused: Mapping[str, datetime | None] = field(default_factory=dict)  # item -> until (None: until resumed)
-
-    def with_transitions(self, new: list[Transition]) -> State:
-        """This state with ``new`` appended to the (bounded) transition log."""
-        if not new:
-            return self
-        return replace(self, transitions=(*self.transitions, *new)[-MAX_TRANSITIONS:])
+    runs: Mapping[str, RunMemory] = field(default_factory=dict)  # timers: last finished run, run in progress
 
 
 def to_document(state: State) -> dict[str, Any]:
@@ -88,20 +88,66 @@ def to_document(state: State) -> dict[str, Any]:
             for name, s in sorted(state.items.items())
         },
         "restarts": {unit: [t.isoformat() for t in times] for unit, times in sorted(state.restarts.items()) if times},
-        "transitions": [
-            {
-                "item": t.item,
-                "from": t.old.value if t.old else None,
-                "to": t.new.value,
-                "reason": t.reason,
-                "at": t.at.isoformat(),
-                "initial": t.initial,
-            }
-            for t in state.transitions
-        ],
         "last_summary_at": state.last_summary_at.isoformat() if state.last_summary_at else None,
         "paused": {n: u.isoformat() if u else None for n, u in sorted(state.paused.items())},
+        "runs": {name: _memory_doc(m) for name, m in sorted(state.runs.items())},
     }
+
+
+def _run_doc(run: Run | None) -> dict[str, Any] | None:
+    if run is None:
+        return None
+    return {
+        "id": run.id,
+        "trigger": run.trigger.value,
+        "started_at": _iso(run.started_at),
+        "finished_at": _iso(run.finished_at),
+        "result": run.result,
+        "exit_code": run.exit_code,
+        "exit_status": run.exit_status,
+        "failure": run.failure,
+        "anomaly": run.anomaly,
+        "trigger_at": _iso(run.trigger_at),
+        "stopped": run.stopped,
+        "output": run.output,
+    }
+
+
+def _memory_doc(m: RunMemory) -> dict[str, Any]:
+    return {
+        "last": _run_doc(m.last),
+        "current": _run_doc(m.current),
+        "phase": m.phase.value,
+        "anomaly_alert_at": _iso(m.anomaly_alert_at),
+    }
+
+
+def _run(v: Any) -> Run | None:
+    if v is None:
+        return None
+    return Run(
+        id=str(v["id"]),
+        trigger=Trigger(v["trigger"]),
+        started_at=_maybe_time(v.get("started_at")),
+        finished_at=_maybe_time(v.get("finished_at")),
+        result=str(v.get("result") or ""),
+        exit_code=v.get("exit_code"),
+        exit_status=int(v["exit_status"]) if v.get("exit_status") is not None else None,
+        failure=str(v["failure"]) if v.get("failure") is not None else None,
+        anomaly=str(v["anomaly"]) if v.get("anomaly") is not None else None,
+        trigger_at=_maybe_time(v.get("trigger_at")),
+        stopped=bool(v.get("stopped", False)),
+        output=str(v["output"]) if v.get("output") is not None else None,
+    )
+
+
+def _memory(v: Any) -> RunMemory:
+    return RunMemory(
+        last=_run(v.get("last")),
+        current=_run(v.get("current")),
+        phase=RunPhase(v.get("phase", "idle")),
+        anomaly_alert_at=_maybe_time(v.get("anomaly_alert_at")),
+    )
 
 
 def from_document(doc: object) -> State:
@@ -109,7 +155,7 @@ def from_document(doc: object) -> State:
     try:
         if not isinstance(doc, dict):
             raise StateFormatError("state document is not an object")
-        if doc.get("version") != SCHEMA_VERSION:
+        if doc.get("version") not in READABLE_VERSIONS:
             raise StateFormatError(f"unsupported state version {doc.get('version')!r}")
         items = {
             str(name): ItemState(
@@ -127,25 +173,15 @@ def from_document(doc: object) -> State:
             for name, v in doc["items"].items()
         }
         restarts = {str(u): tuple(_time(t) for t in ts) for u, ts in doc["restarts"].items()}
-        transitions = tuple(
-            Transition(
-                item=str(t["item"]),
-                old=Status(t["from"]) if t["from"] is not None else None,
-                new=Status(t["to"]),
-                reason=str(t["reason"]),
-                at=_time(t["at"]),
-                initial=bool(t["initial"]),
-            )
-            for t in doc["transitions"]
-        )
         summary = doc.get("last_summary_at")
         last_summary = _time(summary) if summary else None
         paused = {str(n): _time(u) if u else None for n, u in (doc.get("paused") or {}).items()}
+        runs = {str(n): _memory(v) for n, v in (doc.get("runs") or {}).items()}
     except StateFormatError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise StateFormatError(f"malformed state document: {exc!r}") from exc
-    return State(items=items, restarts=restarts, transitions=transitions, last_summary_at=last_summary, paused=paused)
+    return State(items=items, restarts=restarts, last_summary_at=last_summary, paused=paused, runs=runs)
 
 
 def pause(state: State, item: str, until: datetime | None) -> State:
@@ -164,6 +200,14 @@ def is_paused(state: State, item: str, now: datetime) -> bool:
         return False
     until = state.paused[item]
     return until is None or until > now
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _maybe_time(text: object) -> datetime | None:
+    return _time(text) if text else None
 
 
 def _time(text: object) -> datetime:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from supervisor.core.budget import Budget, budget_for, format_duration
+from supervisor.core.lifecycle import RunPhase
 from supervisor.core.model import (
     DaemonObservation,
     ItemPolicy,
@@ -14,6 +15,10 @@ from supervisor.core.model import (
     Status,
     TimerObservation,
 )
+from supervisor.core.runs import Limit, RunMemory, RunStats, max_runtime
+
+_NO_RUNS = RunMemory()
+_NO_STATS = RunStats()
 
 _INACTIVE = {"inactive", "failed"}
 
@@ -27,12 +32,24 @@ class Assessment:
     kind: Kind
     budget: Budget | None = None
     age_s: float | None = None
+    max_runtime: Limit | None = None
 
 
-def assess(policy: ItemPolicy, obs: Observation | None, now: datetime) -> Assessment:
-    """Status of one item; ``obs`` is None when systemd does not know the unit."""
+def assess(
+    policy: ItemPolicy,
+    obs: Observation | None,
+    now: datetime,
+    runs: RunMemory = _NO_RUNS,
+    stats: RunStats = _NO_STATS,
+) -> Assessment:
+    """Status of one item; ``obs`` is None when systemd does not know the unit.
+
+    ``runs`` is what the supervisor remembers of a timer's runs (``core.runs.track``
+    has already taken this observation into account): the last finished run decides
+    ``failed``/``ok``, a run in progress never does.
+    """
     if isinstance(obs, TimerObservation):
-        return assess_timer(policy, obs, now)
+        return assess_timer(policy, obs, now, runs, stats)
     if isinstance(obs, DaemonObservation):
         return assess_daemon(obs)
     return Assessment(Status.MISSING, "unit not loaded", policy.kind)
@@ -52,21 +69,31 @@ def assess_daemon(obs: DaemonObservation) -> Assessment:
     return Assessment(Status.OK, f"service {obs.active_state}", Kind.DAEMON)
 
 
-def assess_timer(policy: ItemPolicy, obs: TimerObservation, now: datetime) -> Assessment:
-    """Timer status, in order of precedence: missing, dead, never-triggered, stale, failed, ok."""
+def assess_timer(
+    policy: ItemPolicy, obs: TimerObservation, now: datetime, runs: RunMemory = _NO_RUNS, stats: RunStats = _NO_STATS
+) -> Assessment:
+    """Timer status, in order of precedence: missing, dead, hung, never-triggered, stale, failed, ok."""
     if not obs.loaded:
         return Assessment(Status.MISSING, f"unit {obs.load_state}", Kind.TIMER)
     budget = budget_for(policy, obs, now)
     age = (now - obs.last_trigger).total_seconds() if obs.last_trigger else None
+    limit = max_runtime(policy, obs.service, stats)
 
     def result(status: Status, reason: str) -> Assessment:
-        return Assessment(status, reason, Kind.TIMER, budget, age)
+        return Assessment(status, reason, Kind.TIMER, budget, age, limit)
 
     if obs.active_state in _INACTIVE:
         return result(Status.DEAD, f"timer {obs.active_state}")
     running = obs.service is not None and obs.service.running
     if obs.next_elapse is None and obs.recurring and not running:
         return result(Status.DEAD, "timer active but nothing scheduled")
+    current, last = runs.current, runs.last
+    if runs.phase is RunPhase.HUNG and current is not None and current.started_at and limit.seconds is not None:
+        took = (now - current.started_at).total_seconds()
+        return result(
+            Status.HUNG,
+            f"running for {format_duration(took)} > max_runtime {format_duration(limit.seconds)} ({limit.source})",
+        )
     if age is None:
         waited = (now - obs.active_enter).total_seconds() if obs.active_enter else None
         if budget.seconds is not None and waited is not None and waited > budget.seconds:
@@ -74,18 +101,10 @@ def assess_timer(policy: ItemPolicy, obs: TimerObservation, now: datetime) -> As
                 Status.NEVER_TRIGGERED,
                 f"never triggered in {format_duration(waited)} > {format_duration(budget.seconds)}",
             )
-        return result(Status.OK, "waiting for first trigger")
-    if budget.seconds is not None and age > budget.seconds:
+    elif budget.seconds is not None and age > budget.seconds:
         return result(Status.STALE, f"stale {format_duration(age)} > {format_duration(budget.seconds)}")
-    service = obs.service
-    if service is not None and service.has_run and not service.running and service.result != "success":
-        return result(Status.FAILED, _failure(service.result, service.exit_code, service.exit_status))
-    return result(Status.OK, "last run succeeded" if service and service.has_run else "triggered")
-
-
-def _failure(result: str, code: str | None, status: int | None) -> str:
-    if code == "exited" and status is not None:
-        return f"last run failed: {result}, exit status {status}"
-    if code in {"killed", "dumped"} and status is not None:
-        return f"last run failed: {result}, signal {status}"
-    return f"last run failed: {result}"
+    if last is not None and last.failure is not None:
+        return result(Status.FAILED, f"last run failed: {last.failure}")
+    if age is None:
+        return result(Status.OK, "waiting for first trigger" + (f"; last {last.trigger} run succeeded" if last else ""))
+    return result(Status.OK, "last run succeeded" if last is not None else "triggered")

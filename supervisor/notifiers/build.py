@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -72,6 +73,9 @@ def build_channels(registry: Registry) -> Channels:
     spec = registry.alerts
     public_url = registry.server.public_url
     redact = Redactor()
+    server = registry.server
+    with contextlib.suppress(SecretUnavailable):  # the API token is scrubbed from job output and errors too
+        redact.add(resolve(None if server.token_file else server.token_env, server.token_file))
     session = None
     if spec.discord or spec.webhook or spec.recovery_hook:
         import aiohttp

@@ -66,7 +66,6 @@ class Control:
         unit = obs.service.name if isinstance(obs, TimerObservation) and obs.service else item
         if snap.policies[item].kind is Kind.TIMER and not isinstance(obs, TimerObservation):
             raise ControlFailed(f"{item} is not loaded")
-        self.daemon.recorder.manual_run(item, time.time())
         return await self._job("run", item, unit, actor, lambda c: c.start_unit(unit))
 
     async def restart(self, item: str, actor: Actor) -> dict[str, Any]:

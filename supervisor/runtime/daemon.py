@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import functools
 import gc
 import os
 import signal
@@ -23,6 +24,7 @@ from typing import Any
 import structlog
 
 from supervisor.adapters import heartbeat, notify
+from supervisor.adapters.journal import read_excerpt
 from supervisor.adapters.lock import StateLock
 from supervisor.adapters.statefile import StateStore
 from supervisor.adapters.systemd.client import ConnectionLost, SystemdError
@@ -30,7 +32,8 @@ from supervisor.adapters.systemd.signals import SignalEvent, UnitChanged, UnitsR
 from supervisor.config.loader import RegistryError, load_registry
 from supervisor.config.registry import Registry
 from supervisor.core.alerts import unconfirmed
-from supervisor.core.decide import Decision, Escalate, Restart, decide, next_wakeup
+from supervisor.core.decide import Action, Decision, Escalate, OutputWanted, Restart, decide, next_wakeup, with_outputs
+from supervisor.core.runs import RunFinished, RunStats
 from supervisor.core.state import State, Transition
 from supervisor.notifiers.build import alert_policy
 from supervisor.runtime.alerting import AlertService
@@ -43,6 +46,7 @@ from supervisor.runtime.view import View, build_view
 log = structlog.get_logger("missionctl")
 
 HEARTBEAT_EVERY_S = 30.0
+OUTPUT_TIMEOUT_S = 5.0  # a journal read that takes longer is given up (the alert goes out without it)
 COALESCE_S = 0.02
 RESHAPE_MIN_GAP_S = 5.0
 
@@ -70,6 +74,7 @@ class Daemon:
         self.link = SystemdLink(user, address, on_events=self._on_signals, on_lost=lambda: self._wake.set())
         self.worker = self.link.worker
         self.state = State()
+        self.stats: dict[str, RunStats] = {}
         self.snapshot: Snapshot | None = None
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
@@ -100,6 +105,7 @@ class Daemon:
         self.state = self.store.load()
         state_dir = self.registry.state_dir
         self.recorder = Recorder(state_dir / "history.sqlite3")
+        self.stats = await self.recorder.stats()
         self.alerts = AlertService(state_dir / "outbox.sqlite3")
         self.alerts.start(self.registry)
         await self._start_server()
@@ -229,8 +235,19 @@ class Daemon:
     async def _decide_and_act(self, snapshot: Snapshot) -> None:
         now = datetime.now(UTC)
         decision = decide(
-            snapshot.policies, snapshot.observations, self.state, now, alerting=self.alerting, observed=self._observed
+            snapshot.policies,
+            snapshot.observations,
+            self.state,
+            now,
+            alerting=self.alerting,
+            observed=self._observed,
+            stats=self.stats,
         )
+        outputs = await self._read_outputs(decision.output) if decision.output else {}
+        decision = with_outputs(decision, outputs)
+        for fact in decision.runs:
+            if isinstance(fact, RunFinished):
+                self.stats[fact.item] = self.stats.get(fact.item, RunStats()).add(fact.run)
         assert self.alerts is not None
         if decision.alerts:
             await self.alerts.queue(decision.alerts)  # in the outbox before the state that caused them
@@ -243,7 +260,7 @@ class Daemon:
             await self._act(action)
         if decision.alerts:
             self.alerts.wake()
-        await self.recorder.record(snapshot, decision.transitions)
+        await self.recorder.record(decision, outputs)
         self._deadline = next_wakeup(snapshot.policies, snapshot.observations, decision, now, self.alerting)
         # problems not yet confirmed are looked at again when the deadline wakes the loop
         self._dirty |= set(unconfirmed(decision.state))
@@ -257,18 +274,38 @@ class Daemon:
         else:
             notify.status(summary)
 
-    async def _act(self, action: Restart | Escalate) -> None:
-        if isinstance(action, Restart):
-            log.warning("restart", unit=action.unit, item=action.item, attempt=action.attempt)
-            unit = action.unit
-            try:
-                await self.worker.run(lambda c: c.restart_unit(unit))
-            except ConnectionLost as exc:
-                self.link.lost(str(exc))
-            except SystemdError as exc:
-                log.error("restart_failed", unit=unit, error=str(exc))
-        else:
+    async def _act(self, action: Action) -> None:
+        if isinstance(action, Escalate):
             log.error("escalated", item=action.item, reason=action.reason, at=action.at.isoformat())
+            return
+        unit, verb = action.unit, "restart" if isinstance(action, Restart) else "stop"
+        log.warning(verb, unit=unit, item=action.item, attempt=action.attempt)
+        try:
+            if isinstance(action, Restart):
+                await self.worker.run(lambda c: c.restart_unit(unit))
+            else:
+                await self.worker.run(lambda c: c.stop_unit(unit))
+        except ConnectionLost as exc:
+            self.link.lost(str(exc))
+        except SystemdError as exc:
+            log.error(f"{verb}_failed", unit=unit, error=str(exc))
+
+    async def _read_outputs(self, wanted: list[OutputWanted]) -> dict[str, str]:
+        """Journal excerpts of this step's failed, hung and anomalous runs, read off the loop, scrubbed."""
+        redact = self.alerts.channels.redact if self.alerts and self.alerts.channels else None
+
+        async def one(w: OutputWanted) -> tuple[str, str]:
+            read = functools.partial(read_excerpt, w.unit, w.run_id, w.started_at, w.finished_at, w.lines)
+            try:
+                text = (await asyncio.wait_for(asyncio.to_thread(read), OUTPUT_TIMEOUT_S)).render()
+            except TimeoutError:
+                text = f"output unavailable: the journal did not answer within {OUTPUT_TIMEOUT_S:g}s"
+            return w.run_id, redact(text) if redact else text
+
+        found = dict(await asyncio.gather(*(one(w) for w in wanted)))
+        for w in wanted:
+            log.info("run_output", item=w.item, run=w.run_id, lines=found[w.run_id].count("\n") + 1)
+        return found
 
     # what the HTTP layer reads ------------------------------------------------------
 

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
 
-from supervisor.adapters.history import History
+from supervisor.adapters.history import History, RunRow
 from supervisor.config.registry import Registry
-from supervisor.core.model import TimerObservation
-from supervisor.core.state import Transition
-from supervisor.runtime.observe import Snapshot
+from supervisor.core.decide import Decision
+from supervisor.core.runs import RunFinished, RunStats
 
 log = structlog.get_logger("missionctl.history")
 
@@ -22,50 +21,42 @@ PRUNE_EVERY_S = 3600.0
 
 
 class Recorder:
-    """Writes runs and transitions to the history; prunes and backs it up on schedule."""
+    """Writes the core's facts (finished runs, transitions) to the history; prunes and backs it up."""
 
     def __init__(self, path: Path) -> None:
         self.history = History(path)
-        self._last_run: dict[str, str] = {}  # item -> last recorded invocation id
-        self._manual: dict[str, float] = {}  # item -> when a manual run was requested
         self._next_prune = 0.0
         self._next_backup: float | None = None
 
-    def manual_run(self, item: str, at: float) -> None:
-        """The next run of ``item`` starting after ``at`` was asked for by a person."""
-        self._manual[item] = at
+    async def stats(self) -> dict[str, RunStats]:
+        """Every item's run history, as the core needs it (read once at start-up)."""
+        return await asyncio.to_thread(self.history.stats)
 
-    async def record(self, snapshot: Snapshot, transitions: list[Transition]) -> None:
-        """New completed runs (once per invocation) and the step's transitions."""
-        runs = []
-        for item, obs in snapshot.observations.items():
-            if not isinstance(obs, TimerObservation) or obs.service is None:
-                continue
-            svc = obs.service
-            if svc.running or not svc.has_run or not svc.invocation_id or self._last_run.get(item) == svc.invocation_id:
-                continue
-            self._last_run[item] = svc.invocation_id
-            started = svc.started_at.timestamp() if svc.started_at else None
-            manual = self._manual.get(item)
-            trigger = "manual" if manual is not None and started is not None and started >= manual - 1 else "timer"
-            if trigger == "manual":
-                self._manual.pop(item, None)
-            runs.append(
-                (
-                    svc.invocation_id,
-                    item,
-                    svc.name,
-                    started,
-                    svc.exited_at.timestamp() if svc.exited_at else None,
-                    svc.duration_s,
-                    svc.result,
-                    svc.exit_status,
-                    trigger,
+    async def record(self, decision: Decision, outputs: Mapping[str, str]) -> None:
+        """The step's finished runs (once per run, with their excerpts) and transitions."""
+        runs: list[RunRow] = []
+        for fact in decision.runs:
+            run = fact.run
+            if isinstance(fact, RunFinished):  # a hung run's excerpt stays with it until it ends
+                runs.append(
+                    (
+                        run.id,
+                        fact.item,
+                        fact.service,
+                        run.started_at.timestamp() if run.started_at else None,
+                        run.finished_at.timestamp() if run.finished_at else None,
+                        run.duration_s,
+                        run.result,
+                        run.exit_status,
+                        run.trigger.value,
+                        run.failure,
+                        run.anomaly,
+                        outputs.get(run.id, run.output),
+                    )
                 )
-            )
         rows = [
             (t.item, t.old.value if t.old else None, t.new.value, t.reason, t.at.timestamp(), t.initial)
-            for t in transitions
+            for t in decision.transitions
         ]
         if runs:
             await asyncio.to_thread(self.history.record_runs, runs)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
+from supervisor.adapters.history import History
 from supervisor.adapters.statefile import StateStore
 from supervisor.adapters.systemd.client import SystemdClient, SystemdError
 from supervisor.config.registry import Registry
-from supervisor.core.decide import Decision, Restart, decide
+from supervisor.core.decide import Decision, Restart, Stop, decide
+from supervisor.core.runs import RunStats
 from supervisor.runtime.observe import Snapshot, observe_all
 
 
@@ -21,19 +25,41 @@ class SweepResult:
     restart_errors: dict[str, str]
 
 
+def run_stats(state_dir: Path) -> dict[str, RunStats]:
+    """The items' run history from the daemon's history database (none yet: empty)."""
+    path = state_dir / "history.sqlite3"
+    if not path.exists():
+        return {}
+    try:
+        history = History(path, readonly=True)
+    except sqlite3.Error:
+        return {}
+    try:
+        return history.stats()
+    except sqlite3.Error:
+        return {}
+    finally:
+        history.close()
+
+
 def sweep(client: SystemdClient, registry: Registry, store: StateStore, *, fix: bool) -> SweepResult:
     """Observe everything once and decide; with ``fix`` persist and run restarts."""
     state = store.load() if fix else store.peek()
     snapshot = observe_all(client, registry)
     now = datetime.now(UTC)
-    decision = decide(snapshot.policies, snapshot.observations, state, now, act=fix)
+    stats = run_stats(registry.state_dir)
+    decision = decide(snapshot.policies, snapshot.observations, state, now, act=fix, stats=stats)
     errors: dict[str, str] = {}
     if fix:
         store.save(decision.state)  # persist the attempts before acting
         for action in decision.actions:
-            if isinstance(action, Restart):
-                try:
+            if not isinstance(action, Restart | Stop):
+                continue
+            try:
+                if isinstance(action, Restart):
                     client.restart_unit(action.unit)
-                except SystemdError as exc:
-                    errors[action.unit] = str(exc)
+                else:
+                    client.stop_unit(action.unit)
+            except SystemdError as exc:
+                errors[action.unit] = str(exc)
     return SweepResult(snapshot, decision, errors)

@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
+from supervisor.core.report import run_report
 from supervisor.core.uptime import uptime
 from supervisor.web import params
 from supervisor.web.backend import Backend
@@ -85,6 +86,21 @@ async def runs(request: web.Request) -> web.Response:
         history.runs, request.query.get("item"), params.since(request), params.limit(request)
     )
     return web.json_response({"runs": rows})
+
+
+async def run(request: web.Request) -> web.Response:
+    """One run by id, with its output; a run still in progress (hung) comes from the supervisor's memory."""
+    run_id = request.match_info["id"]
+    backend = request.app[BACKEND]
+    found = await asyncio.to_thread(backend.recorder.history.run, run_id)
+    if found is None:
+        for item, memory in backend.state.runs.items():
+            for candidate in (memory.current, memory.last):
+                if candidate is not None and candidate.id == run_id:
+                    found = {"item": item, "in_progress": candidate is memory.current, **(run_report(candidate) or {})}
+    if found is None:
+        raise not_found(f"no run {run_id!r}")
+    return web.json_response(found)
 
 
 async def alerts(request: web.Request) -> web.Response:

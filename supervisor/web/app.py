@@ -77,6 +77,7 @@ def create_app(backend: Backend) -> web.Application:
     app.router.add_post("/api/items/{name}/{action}", actions.act)
     app.router.add_get("/api/transitions", api.transitions)
     app.router.add_get("/api/runs", api.runs)
+    app.router.add_get("/api/runs/{id}", api.run)
     app.router.add_get("/api/alerts", api.alerts)
     app.router.add_get("/api/audit", api.audit)
     app.router.add_get("/api/maintenance", api.maintenance)

@@ -50,7 +50,15 @@ class ViewCollector(Collector):
             "missionctl_timer_last_exit_status", "Exit status of the last run", labels=["item"]
         )
         duration = GaugeMetricFamily(
-            "missionctl_timer_last_run_duration_seconds", "Duration of the last run", labels=["item"]
+            "missionctl_timer_last_run_duration_seconds", "Duration of the last finished run", labels=["item"]
+        )
+        running = GaugeMetricFamily(
+            "missionctl_timer_run_started_timestamp_seconds",
+            "Start of the run in progress (unix time); absent when none runs",
+            labels=["item"],
+        )
+        max_runtime = GaugeMetricFamily(
+            "missionctl_timer_max_runtime_seconds", "How long a run may take before it is hung", labels=["item"]
         )
         for name, item in view.items.items():
             ok = item["status"] in (Status.OK.value, Status.PAUSED.value)
@@ -68,10 +76,13 @@ class ViewCollector(Collector):
                 (budget, item["budget_s"]),
                 (exit_status, item["last_exit_status"]),
                 (duration, item["last_duration_s"]),
+                (running, _ts(item["running_since"])),
+                (max_runtime, item["max_runtime_s"]),
             ):
                 if value is not None:
                     family.add_metric([name], float(value))
         yield from (up, status, last, nxt, age, budget, restarts, escalated, exit_status, duration)
+        yield from (running, max_runtime)
         sup = view.supervisor
         yield GaugeMetricFamily(
             "missionctl_alerts_pending", "Alerts waiting for delivery", value=sup.get("outbox_pending", 0)

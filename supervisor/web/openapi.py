@@ -93,6 +93,11 @@ def spec() -> dict[str, Any]:
             "/api/items/{name}/resume": _action("Resume"),
             "/api/transitions": _get("Status transitions", [_FILTER, _SINCE, _LIMIT]),
             "/api/runs": _get("Runs of timers' services", [_FILTER, _SINCE, _LIMIT]),
+            "/api/runs/{id}": _get(
+                "One run with its output (the journal excerpt of a failed, hung or anomalous run)",
+                [{"name": "id", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}],
+                {"404": {"description": "Unknown run", "content": _ERROR}},
+            ),
             "/api/alerts": _get("The alert outbox", [_LIMIT]),
             "/api/audit": _get("The audit log", [_LIMIT]),
             "/api/maintenance": _get("Maintenance tasks and the supervisor's own health"),

@@ -12,9 +12,45 @@ from supervisor.core.uptime import uptime
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
-def run(inv: str, ended: datetime, item: str = "a.timer") -> tuple:  # type: ignore[type-arg]
+def run(inv: str, ended: datetime, item: str = "a.timer", took: float = 2.0, failure: str | None = None) -> tuple:  # type: ignore[type-arg]
     t = ended.timestamp()
-    return (inv, item, "a.service", t - 2, t, 2.0, "success", 0, "timer")
+    result = "exit-code" if failure else "success"
+    return (inv, item, "a.service", t - took, t, took, result, 1 if failure else 0, "timer", failure, None, failure)
+
+
+def test_a_run_keeps_its_verdict_and_output(tmp_path: Path) -> None:
+    h = History(tmp_path / "h.sqlite3")
+    h.record_runs([run("bad", NOW, failure="exit-code, exit status 1")])
+    [row] = h.runs("a.timer")
+    assert (row["failure"], row["has_output"]) == ("exit-code, exit status 1", True) and "output" not in row
+    one = h.run("bad")
+    assert one is not None and one["output"] == "exit-code, exit status 1"
+    assert h.run("nope") is None
+
+
+def test_stats_count_runs_and_keep_the_last_successful_durations(tmp_path: Path) -> None:
+    h = History(tmp_path / "h.sqlite3")
+    rows = [run(f"r{i}", NOW - timedelta(minutes=60 - i), took=float(i)) for i in range(1, 61)]
+    h.record_runs([*rows, run("f", NOW, failure="exit-code, exit status 1"), run("b1", NOW, item="b.timer")])
+    stats = h.stats()
+    assert stats["a.timer"].finished == 61 and stats["b.timer"].finished == 1
+    assert stats["a.timer"].durations == tuple(float(i) for i in range(11, 61))  # the newest 50, oldest first
+
+
+def test_an_older_history_gains_the_new_columns_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    db = sqlite3.connect(path)
+    db.execute(
+        "CREATE TABLE runs (invocation_id TEXT PRIMARY KEY, item TEXT NOT NULL, service TEXT NOT NULL,"
+        " started_at REAL, ended_at REAL, duration_s REAL, result TEXT, exit_status INTEGER,"
+        " trigger TEXT NOT NULL DEFAULT 'timer')"
+    )
+    db.execute("INSERT INTO runs VALUES ('old', 'a.timer', 'a.service', 1, 2, 1.0, 'success', 0, 'timer')")
+    db.commit()
+    db.close()
+    h = History(path)
+    h.record_runs([run("new", NOW)])
+    assert [r["id"] for r in h.runs("a.timer")] == ["new", "old"]
 
 
 def test_a_run_is_recorded_once(tmp_path: Path) -> None:

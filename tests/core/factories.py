@@ -23,16 +23,26 @@ def ago(seconds: float) -> datetime:
     return NOW - timedelta(seconds=seconds)
 
 
-def run(result: str = "success", status: int = 0, active: str = "inactive", ran: bool = True) -> ServiceRun:
+def run(
+    result: str = "success",
+    status: int = 0,
+    active: str = "inactive",
+    ran: bool = True,
+    inv: str | None = None,
+    started: float = 60,
+    took: float = 10,
+) -> ServiceRun:
+    """A service's run as systemd shows it; each distinct outcome is a distinct invocation unless ``inv`` says."""
+    running = active != "inactive" and active != "failed"
     return ServiceRun(
         name="job.service",
         active_state=active,
         result=result,
-        exit_code="exited" if ran else None,
+        exit_code="exited" if ran and not running else None,
         exit_status=status if ran else None,
-        started_at=ago(60) if ran else None,
-        exited_at=ago(50) if ran and active == "inactive" else None,
-        invocation_id="ab" * 16 if ran else None,
+        started_at=ago(started) if ran else None,
+        exited_at=ago(started - took) if ran and not running else None,
+        invocation_id=(inv or f"{result}-{status}-{active}".encode().hex()[:32].ljust(32, "0")) if ran else None,
     )
 
 

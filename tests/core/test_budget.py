@@ -90,6 +90,6 @@ def test_it_rejects_specs_it_cannot_read(spec: str) -> None:
         max_interval_s(spec, NOW.replace(tzinfo=None))
 
 
-@pytest.mark.parametrize(("seconds", "text"), [(5, "5s"), (90, "1m30s"), (3600, "1h"), (93784, "1d2h"), (0.4, "0s")])
+@pytest.mark.parametrize(("seconds", "text"), [(5, "5s"), (90, "1m30s"), (3600, "1h"), (93784, "1d2h"), (0.4, "0.4s")])
 def test_it_formats_durations(seconds: float, text: str) -> None:
     assert format_duration(seconds) == text

@@ -6,10 +6,20 @@ from datetime import timedelta
 
 import pytest
 
-from supervisor.core.model import Kind, Status
-from supervisor.core.status import assess
+from supervisor.core.model import ItemPolicy, Kind, Observation, Status, TimerObservation
+from supervisor.core.runs import RunMemory, RunStats, track
+from supervisor.core.status import Assessment, assess
 
 from .factories import NOW, ago, daemon, policy, run, timer
+
+
+def look(pol: ItemPolicy, obs: Observation | None, memory: RunMemory | None = None) -> Assessment:
+    """What one look at ``obs`` concludes: the runs it shows are followed first, as decide() does."""
+    memory = memory or RunMemory()
+    if isinstance(obs, TimerObservation):
+        memory, _ = track(pol, obs, memory, RunStats(), (), NOW)
+    return assess(pol, obs, NOW, memory)
+
 
 CASES = [
     # (id, policy kwargs, observation, expected status, reason fragment)
@@ -46,20 +56,20 @@ CASES = [
 
 @pytest.mark.parametrize(("kw", "obs", "expected", "fragment"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_it_assesses_timers(kw: dict[str, object], obs: object, expected: Status, fragment: str) -> None:
-    found = assess(policy(**kw), obs, NOW)  # type: ignore[arg-type]
+    found = look(policy(**kw), obs)  # type: ignore[arg-type]
     assert found.status is expected
     assert fragment in found.reason
     assert found.kind is Kind.TIMER
 
 
 def test_it_reports_age_and_budget() -> None:
-    found = assess(policy(max_stale_s=900), timer(last_trigger=ago(120)), NOW)
+    found = look(policy(max_stale_s=900), timer(last_trigger=ago(120)))
     assert found.age_s == 120
     assert found.budget is not None and found.budget.seconds == 900 and found.budget.source == "explicit"
 
 
 def test_it_calls_an_unknown_unit_missing() -> None:
-    assert assess(policy("gw.service"), None, NOW).status is Status.MISSING
+    assert look(policy("gw.service"), None).status is Status.MISSING
 
 
 @pytest.mark.parametrize(
@@ -74,9 +84,9 @@ def test_it_calls_an_unknown_unit_missing() -> None:
     ],
 )
 def test_it_assesses_daemons(obs: object, expected: Status) -> None:
-    assert assess(policy("gw.service"), obs, NOW).status is expected  # type: ignore[arg-type]
+    assert look(policy("gw.service"), obs).status is expected  # type: ignore[arg-type]
 
 
 def test_it_keeps_future_triggers_ok() -> None:
     obs = timer(last_trigger=NOW - timedelta(seconds=1))
-    assert assess(policy(), obs, NOW).status is Status.OK
+    assert look(policy(), obs).status is Status.OK

@@ -95,6 +95,42 @@ def test_2_a_failing_job_is_recorded_and_alerted(vps: Container, receiver: Recei
     assert http(HEALTH)[0] == 503
 
 
+def test_2b_a_failing_jobs_own_output_reaches_the_alert_the_api_and_logs(vps: Container, receiver: Receiver) -> None:
+    secret = "hook-5ecr3t-e2e-41c9"
+    env = vps.root / "etc/missionctl/missionctl.env"
+    env.write_text(env.read_text() + f"HOOK_SECRET={secret}\n")
+    units = vps.root / "etc/systemd/system"
+    script = (
+        f"echo starting dump with key {secret}; sleep 1;"
+        " echo 'pg_dump: connection to server failed: Connection refused' >&2; exit 2"
+    )
+    (units / "demo-out.service").write_text(f'[Service]\nType=oneshot\nExecStart=/bin/sh -c "{script}"\n')
+    (units / "demo-out.timer").write_text("[Timer]\nOnActiveSec=2s\nOnUnitActiveSec=1h\nAccuracySec=1ms\n")
+    vps.run("systemctl", "daemon-reload")
+    vps.run("systemctl", "start", "demo-out.timer")
+    registry = vps.root / "etc/missionctl/registry.yaml"
+    text = registry.read_text().replace("units:\n", "units:\n  demo-out.timer: {}\n", 1)
+    hook = f"{{url: '{receiver.url('/vps')}'}}"
+    registry.write_text(text.replace(hook, hook[:-1] + ", secret_env: HOOK_SECRET}"))
+    vps.run("systemctl", "restart", "missionctl")  # a new secret in the environment file
+
+    def alert() -> Any:
+        return next((b for b in receiver.bodies("/vps") if b["item"] == "demo-out.timer"), None)
+
+    down = wait(alert, timeout=30, what="the alert about demo-out.timer")
+    assert (down["event"], down["status"]) == ("down", "failed"), down
+    assert "pg_dump: connection to server failed: Connection refused" in down["output"], (down, journal(vps))
+    assert "starting dump with key ***" in down["output"] and secret not in json.dumps(down)
+    run_id = down["details"]["last_run"]["id"]
+    status, run = http(f"http://127.0.0.1:8001/api/runs/{run_id}")
+    assert status == 200 and run["failure"] == "exit-code, exit status 2" and run["trigger"] == "timer"
+    assert "Connection refused" in run["output"]
+    logs = vps.run("/opt/missionctl/venv/bin/missionctl", "logs", "demo-out.timer")
+    assert "Connection refused" in logs.stdout and "exit-code, exit status 2" in logs.stdout, logs
+    assert secret not in logs.stdout + run["output"] + journal(vps)
+    assert "output unavailable" not in journal(vps)
+
+
 def test_3_a_hung_supervisor_is_killed_by_the_watchdog_and_restarted(vps: Container) -> None:
     assert show(vps, "WatchdogUSec") == "30s"
     dropin = vps.root / "etc/systemd/system/missionctl.service.d"

@@ -130,6 +130,14 @@ class Lab:
         except (OSError, ValueError):
             return {}
 
+    def transitions(self, item: str) -> list[tuple[str | None, str]]:
+        """(from, to) of every transition the daemon logged for ``item`` (None: the first look)."""
+        return [
+            (None if e["from"] == "unknown" else e["from"], e["to"])
+            for e in self.events("transition")
+            if e["item"] == item
+        ]
+
     def status_of(self, item: str) -> str | None:
         return self.state().get("items", {}).get(item, {}).get("status")
 

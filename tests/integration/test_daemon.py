@@ -10,7 +10,7 @@ from tests.harness.lab import Lab, wait_until
 
 
 def transitions(lab: Lab, item: str) -> list[tuple[str | None, str]]:
-    return [(t["from"], t["to"]) for t in lab.state().get("transitions", []) if t["item"] == item]
+    return lab.transitions(item)
 
 
 def test_a_stale_timer_is_restarted_fires_again_and_recovers(lab: Lab) -> None:
@@ -140,12 +140,12 @@ def test_it_reconnects_after_daemon_reexec_without_false_transitions(lab: Lab) -
     lab.write_registry(f"  {t}: {{}}\n  {svc}: {{on_stale: alert}}\n")
     lab.start_daemon()
     wait_until(lambda: lab.status_of(t) == "ok" and lab.status_of(svc) == "ok", what="ok")
-    before = lab.state()["transitions"]
+    before = len(lab.events("transition"))
     lab.um.systemctl("daemon-reexec")
     wait_until(lambda: len(lab.events("systemd_connected")) >= 2, what="reconnected")
     wait_until(lambda: len(lab.events("systemd_connection_lost")) >= 1, what="loss logged")
     # still event-driven after the reconnect: a failure is seen through the new subscription
     lab.um.systemctl("kill", "--signal=KILL", svc)
     wait_until(lambda: lab.status_of(svc) == "down", timeout=10, what="down after reexec")
-    after = [x for x in lab.state()["transitions"] if x not in before]
+    after = lab.events("transition")[before:]
     assert [(x["item"], x["from"], x["to"]) for x in after] == [(svc, "ok", "down")]

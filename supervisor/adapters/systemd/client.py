@@ -213,22 +213,22 @@ class SystemdClient:
         )
 
     def read_service(self, unit: UnitSummary) -> ServiceRun:
-        """The last (or current) run of a service."""
+        """The last (or current) run of a service: one GetAll of its Service interface, one Get of its id."""
         if unit.load_state != "loaded":
-            return ServiceRun(unit.name, unit.active_state, "", None, None, None, None, None)
-        get = self._get
-        # systemd leaves a service "inactive" only when its Result is success
-        # (a non-success result puts it in "failed"), so that read can be spared
-        result = "success" if unit.active_state == "inactive" else decode.text(get(unit.path, SERVICE, b"Result"))
+            return ServiceRun(unit.name, unit.active_state, "", None, None, None, None, None, unit.sub_state)
+        props = self._get_all(unit.path, SERVICE)
+        runtime_max = props.get(b"RuntimeMaxUSec")
         return ServiceRun(
             name=unit.name,
             active_state=unit.active_state,
-            result=result,
-            exit_code=decode.exit_code(get(unit.path, SERVICE, b"ExecMainCode")),
-            exit_status=int(get(unit.path, SERVICE, b"ExecMainStatus")),
-            started_at=decode.realtime(get(unit.path, SERVICE, b"ExecMainStartTimestamp")),
-            exited_at=decode.realtime(get(unit.path, SERVICE, b"ExecMainExitTimestamp")),
-            invocation_id=decode.invocation_id(get(unit.path, UNIT, b"InvocationID")),
+            result=decode.text(props.get(b"Result")),
+            exit_code=decode.exit_code(props.get(b"ExecMainCode")),
+            exit_status=int(props.get(b"ExecMainStatus") or 0),
+            started_at=decode.realtime(props.get(b"ExecMainStartTimestamp")),
+            exited_at=decode.realtime(props.get(b"ExecMainExitTimestamp")),
+            invocation_id=decode.invocation_id(self._get(unit.path, UNIT, b"InvocationID")),
+            sub_state=unit.sub_state,
+            runtime_max_s=decode.seconds(runtime_max),
         )
 
     def read_daemon(self, unit: UnitSummary) -> DaemonObservation:
@@ -241,6 +241,10 @@ class SystemdClient:
     def restart_unit(self, name: str) -> str:
         """Queue a restart job for the unit; returns the job path."""
         return decode.text(self._call(ROOT, MANAGER, b"RestartUnit", [(_S, name.encode()), (_S, b"replace")]))
+
+    def stop_unit(self, name: str) -> str:
+        """Queue a stop job for the unit (a hung run); returns the job path."""
+        return decode.text(self._call(ROOT, MANAGER, b"StopUnit", [(_S, name.encode()), (_S, b"replace")]))
 
     def start_unit(self, name: str) -> str:
         """Queue a start job for the unit; returns the job path."""

@@ -30,6 +30,13 @@ def monotonic(usec: object, now: datetime, mono_now_s: float) -> datetime | None
     return now + timedelta(seconds=usec / 1_000_000 - mono_now_s)
 
 
+def seconds(usec: object) -> float | None:
+    """A microsecond duration (``RuntimeMaxUSec``) in seconds; 0/infinity mean None (unset)."""
+    if not isinstance(usec, int) or usec <= 0 or usec >= USEC_INFINITY:
+        return None
+    return usec / 1_000_000
+
+
 def clocks() -> tuple[datetime, float]:
     """The wall clock and CLOCK_MONOTONIC read together (adapters only)."""
     return datetime.now(UTC), time.clock_gettime(time.CLOCK_MONOTONIC)

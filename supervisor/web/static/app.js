@@ -1,6 +1,6 @@
 "use strict";
 // Mission Control dashboard: polls the JSON API; actions ask for the token once per browser session.
-const RED = new Set(["stale", "failed", "dead", "down", "missing", "never-triggered"]);
+const RED = new Set(["stale", "failed", "dead", "down", "missing", "never-triggered", "hung"]);
 let selected = null;
 
 function colour(item) {
@@ -61,6 +61,7 @@ function card(item) {
   const c = el("div", {class: "card " + colour(item), tabindex: "0", "data-item": item.name, "data-status": item.status});
   c.append(el("div", {class: "name"}, item.name + (item.critical ? " ★" : "")));
   c.append(el("div", {class: "status"}, item.status));
+  if (item.running_since) c.append(el("div", {class: "line running"}, "running for " + dur((Date.now() - Date.parse(item.running_since)) / 1000)));
   if (item.status !== "ok") c.append(el("div", {class: "line"}, item.reason));
   if (item.kind === "timer") {
     c.append(el("div", {class: "line"}, "last run " + ago(item.last_trigger) + " · next " + ago(item.next_elapse)));
@@ -75,6 +76,7 @@ function card(item) {
 }
 
 async function showDetail(name, reset) {
+  if (reset) shownRun = null;
   selected = name;
   const d = await getJSON("/api/items/" + encodeURIComponent(name));
   if (d.error) return;
@@ -88,19 +90,45 @@ async function showDetail(name, reset) {
   if (reset) document.getElementById("d-result").textContent = "";
   const facts = [["kind", d.kind + (d.critical ? ", critical" : "")], ["last trigger", ago(d.last_trigger)],
     ["next", ago(d.next_elapse)], ["budget", d.budget_s ? dur(d.budget_s) + " (" + d.budget_source + ")" : "-"],
+    ["max runtime", d.max_runtime_s ? dur(d.max_runtime_s) + " (" + d.max_runtime_source + ")" : (d.kind === "timer" ? "- (" + d.max_runtime_source + ")" : "-")],
     ["restarts", d.restarts_in_window + " of " + d.restart_max + " per " + dur(d.restart_per_s) + (d.escalated ? " — ESCALATED" : "")],
     ["uptime 24h / 7d / 30d", ["24h", "7d", "30d"].map(k => d.uptime_pct[k] === null ? "-" : d.uptime_pct[k].toFixed(1) + "%").join(" / ")]];
   if (d.paused) facts.push(["paused", d.paused_until ? "until " + d.paused_until : "until resumed"]);
+  if (d.running_since) facts.splice(1, 0, ["running since", ago(d.running_since) + " (" + d.running_since + ")"]);
   document.getElementById("d-facts").replaceChildren(...facts.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
   drawTimeline(d.runs.slice().reverse());
   document.querySelector("#d-runs tbody").replaceChildren(...d.runs.map(r => {
-    const tr = el("tr", {class: r.result === "success" ? "" : "failed"});
-    [ago(r.ended_at), dur(r.duration_s), r.result + (r.exit_status ? " (" + r.exit_status + ")" : ""), r.trigger]
-      .forEach(t => tr.append(el("td", {}, t)));
+    const tr = el("tr", {class: (r.failure ? "failed" : "") + (r.anomaly ? " anomaly" : ""), tabindex: "0", "data-run": r.id});
+    const verdict = r.failure ? r.failure : r.result + (r.anomaly ? " · " + r.anomaly : "");
+    [ago(r.ended_at), dur(r.duration_s), verdict, r.trigger].forEach(t => tr.append(el("td", {}, t)));
+    tr.addEventListener("click", () => showRun(r.id));
+    tr.addEventListener("keydown", (e) => { if (e.key === "Enter") showRun(r.id); });
     return tr;
   }));
+  if (reset || !shownRun) {
+    const last = d.last_run;
+    showOutput(last ? last : null);
+  }
   document.getElementById("d-transitions").replaceChildren(...d.transitions.map(t =>
     el("li", {}, ago(t.at) + ": " + (t.from || "unknown") + " → " + t.to + " — " + t.reason)));
+}
+
+let shownRun = null;
+
+function showOutput(run) {
+  const head = document.getElementById("d-output-run");
+  const pre = document.getElementById("d-output");
+  if (!run) { head.textContent = "no finished run yet"; pre.textContent = ""; return; }
+  head.textContent = "run " + run.id.slice(0, 12) + " (" + run.trigger + "), " + (run.failure ? "failed: " + run.failure : "succeeded") +
+    (run.anomaly ? ", " + run.anomaly : "");
+  pre.textContent = run.output === null || run.output === undefined ? "(output kept only for failed, hung or unusual runs)" : (run.output || "(the run printed nothing)");
+}
+
+async function showRun(id) {
+  const r = await getJSON("/api/runs/" + encodeURIComponent(id));
+  if (r.error) return;
+  shownRun = id;
+  showOutput(r);
 }
 
 function drawTimeline(runs) {
@@ -116,7 +144,7 @@ function drawTimeline(runs) {
     rect.setAttribute("y", String(h - bh));
     rect.setAttribute("width", String(bw));
     rect.setAttribute("height", String(bh));
-    rect.setAttribute("fill", r.result === "success" ? "#1e8e3e" : "#d93025");
+    rect.setAttribute("fill", r.failure ? "#d93025" : (r.anomaly ? "#9b59b6" : "#1e8e3e"));
     const title = document.createElementNS("http://www.w3.org/2000/svg", "title");
     title.textContent = r.ended_at + ": " + dur(r.duration_s) + " " + r.result;
     rect.append(title);
@@ -141,6 +169,6 @@ async function act(action) {
 }
 
 document.querySelectorAll(".actions button").forEach(b => b.addEventListener("click", () => act(b.dataset.action)));
-document.getElementById("close").addEventListener("click", () => { selected = null; document.getElementById("detail").hidden = true; });
+document.getElementById("close").addEventListener("click", () => { selected = null; shownRun = null; document.getElementById("detail").hidden = true; });
 refresh();
 setInterval(refresh, 2000);
