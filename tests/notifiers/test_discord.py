@@ -57,3 +57,16 @@ async def test_a_deleted_discord_webhook_dead_letters_without_leaking_its_token(
     await run_discord(outbox, receiver, [payload()], lambda: outbox.counts()["dead"] == 1, monkeypatch)
     [dead] = outbox.listing("dead")
     assert "HTTP 404" in (dead.last_error or "") and "tok-en_secret" not in (dead.last_error or "")
+
+
+async def test_the_output_is_a_code_block_field_within_discords_limit(
+    outbox: Outbox, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    p = payload()
+    p["output"] = "\n".join(f"line {i}: " + "x" * 60 for i in range(100)) + "\nthe last line"
+    await run_discord(outbox, receiver, [p], lambda: outbox.counts()["sent"] == 1, monkeypatch)
+    [req] = receiver.received
+    [embed] = req.json["embeds"]
+    [output] = [f["value"] for f in embed["fields"] if f["name"] == "Output"]
+    assert len(output) <= 1024 and output.startswith("```\n…") and output.endswith("the last line\n```")
+    assert len(embed["fields"]) <= 25

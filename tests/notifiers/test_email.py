@@ -122,3 +122,18 @@ async def test_a_wrong_password_is_retried_then_dead_lettered(
     assert "authentication refused for ops@example.com (535" in (dead.last_error or "")
     assert "wrong-password" not in (dead.last_error or "")
     assert inbox.messages == []
+
+
+@pytest.mark.parametrize("smtp", [False], indirect=True)
+async def test_the_failed_runs_own_output_is_in_the_body(smtp: tuple[Inbox, int, Path], outbox: Outbox) -> None:
+    inbox, port, ca = smtp
+    p = payload()
+    p["status"], p["reason"] = "failed", "last run failed: exit-code, exit status 2"
+    p["details"] = {"last_run": {"trigger": "timer", "duration_s": 3.2}, "last_result": "exit-code"}
+    p["output"] = "starting dump\npg_dump: connection to server failed: Connection refused"
+    await deliver(outbox, registry_text(port, ca, False), "email", [p], lambda: outbox.counts()["sent"] == 1)
+    [envelope] = inbox.messages
+    msg = message_from_bytes(envelope.original_content or b"")
+    body = msg.get_payload(decode=True).decode().replace("\r\n", "\n")  # type: ignore[union-attr]
+    assert "Last run       exit-code, timer run of 3.2s" in body, body
+    assert "Output of the run (last lines of its journal):\n\n    starting dump\n    pg_dump: connection" in body

@@ -133,3 +133,26 @@ async def test_a_stale_snapshot_triggers_exactly_one_refresh(lab: Lab, start_sup
     assert cache.refreshes == 1  # fifty requests saw the stale view; one refresh was asked for
     await sup.until(lambda: sup.daemon.view.seq > seq, what="a fresh view")
     assert sup.daemon.worker.client.calls == calls  # serving and revalidating never touched D-Bus
+
+
+async def test_a_run_is_served_by_id_with_its_verdict_and_output(lab: Lab, start_supervisor: Any) -> None:
+    t = lab.timer("fails", "OnActiveSec=0\nOnUnitActiveSec=1h", service="ExecStart=/bin/sh -c 'echo oops; exit 3'")
+    sup = await start_supervisor(f"  {t}: {{}}\n")
+    item = await sup.until(lambda: _item_failed(sup, t), what="failed")
+    assert item["last_run"]["failure"] == "exit-code, exit status 3" and item["running_since"] is None
+    assert item["max_runtime_s"] is None and item["max_runtime_source"] == "none: fewer than 5 finished runs"
+    run_id = item["last_run"]["id"]
+    r = await sup.client.get(f"/api/runs/{run_id}")
+    assert r.status == 200
+    run = await r.json()
+    assert (run["id"], run["item"], run["failure"], run["trigger"]) == (run_id, t, "exit-code, exit status 3", "timer")
+    # no journald beside the private user manager: the run says why its output is missing
+    assert isinstance(run["output"], str) and (run["output"] == "" or run["output"].startswith("output unavailable"))
+    assert run["output"] == item["last_run"]["output"]
+    missing = await sup.client.get("/api/runs/0123456789abcdef0123456789abcdef")
+    assert missing.status == 404 and (await missing.json())["status"] == 404
+
+
+async def _item_failed(sup: Any, item: str) -> Any:
+    doc = await sup.json(f"/api/items/{item}")
+    return doc if doc["status"] == "failed" and doc["last_run"] and doc["last_run"]["output"] is not None else None
