@@ -7,6 +7,7 @@ Prints every figure with its baseline measured in the same run:
   latency    service exits non-zero -> transition recorded -> `down` alert at a webhook receiver;
              budget expires -> transition recorded
   footprint  daemon RSS and idle CPU with N timers supervised, vs a bare Python interpreter
+  journal    (system-mode container) exit -> `down` with the run's journal excerpt, vs without one
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import contextlib
 
 from bench.http import bench_http
+from bench.journal import bench_journal
 from supervisor.adapters.systemd.client import SystemdClient
 from supervisor.config.loader import parse_registry
 from supervisor.core.decide import decide
@@ -306,7 +308,7 @@ def main() -> int:
     ap.add_argument("--idle", type=float, default=30.0)
     ap.add_argument(
         "--only",
-        choices=["sweep", "footprint", "latency", "http"],
+        choices=["sweep", "footprint", "latency", "http", "journal"],
         action="append",
         help="run only these parts (repeatable)",
     )
@@ -319,8 +321,8 @@ def main() -> int:
     os.environ.update(um.env)  # this process's own client talks to the private manager too
     figures: dict[str, float] = {}
     try:
-        names = populate(um, args.timers, args.samples)
-        parts = args.only or ["sweep", "footprint", "latency", "http"]
+        parts = args.only or ["sweep", "footprint", "latency", "http", "journal"]
+        names = populate(um, args.timers, args.samples) if set(parts) - {"journal"} else []
         if "sweep" in parts:
             figures |= bench_sweep(um, names, "scope: user\ndiscover: true\nunits: {}\n")
         if "footprint" in parts:
@@ -329,6 +331,8 @@ def main() -> int:
             figures |= bench_latency(um, um.base, args.samples, args.timers)
         if "http" in parts:
             figures |= bench_http(um, um.base, min(args.http_items, args.timers), PYTHON)
+        if "journal" in parts:
+            figures |= bench_journal(PYTHON, args.samples)
     finally:
         um.stop()
     width = max(len(k) for k in figures)
@@ -342,6 +346,12 @@ def main() -> int:
     if "exit non-zero -> transition p95, s" in figures:
         p95 = figures["exit non-zero -> `down` at the webhook receiver p95, s"]
         print(f"{'ratio: seeds polling / exit->alert p95'.ljust(width)}  {900 / p95:10.0f}x  (target p95 <= 1 s)")
+    if "exit -> `down` with the journal excerpt p95, s" in figures:
+        ratio = (
+            figures["exit -> `down` with the journal excerpt p95, s"]
+            / figures["baseline: exit -> `down` without an excerpt p95, s"]
+        )
+        print(f"{'ratio: p95 with excerpt / without'.ljust(width)}  {ratio:10.2f}x")
     return 0
 
 

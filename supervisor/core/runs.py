@@ -202,6 +202,13 @@ def track(
     if memory.last is not None and memory.last.id == key:
         if memory.current is not None:  # a run we saw start is unknown again
             memory = replace(memory, current=None, phase=run_step(memory.phase, RunEvent.LOST))
+        if svc.result not in ("", "success") and svc.result != memory.last.result:
+            # systemd failed the unit again without a new invocation (e.g. a start refused with
+            # "start-limit-hit"): that is the verdict now. The way back is never a reset: an admin's
+            # `reset-failed` (result "success" again) is not a successful run.
+            again = judge(memory.last, svc, policy, stats)
+            memory = replace(memory, last=again)
+            facts.append(RunFinished(policy.name, svc.name, again))
         return memory, facts
     if memory.current is not None and memory.current.id == key:
         base = replace(memory.current, started_at=svc.started_at or memory.current.started_at)

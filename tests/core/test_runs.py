@@ -257,3 +257,12 @@ def test_a_run_still_in_exec_start_pre_is_timed_from_when_it_was_first_seen() ->
     memory, [fact] = track(policy(), timer(service=pre, last_trigger=ago(1)), RunMemory(), RunStats(), (), NOW)
     assert isinstance(fact, RunStarted) and fact.run.started_at == NOW and fact.run.trigger is Trigger.TIMER
     assert isinstance(memory.current, type(fact.run))
+
+
+def test_a_start_refused_by_the_start_limit_fails_the_item_without_a_new_run() -> None:
+    ok = at(svc("a" * 32))
+    limited = replace(ok, service=replace(ok.service, active_state="failed", result="start-limit-hit"))  # type: ignore[arg-type]
+    reset = replace(ok, service=replace(ok.service, result="success"))  # type: ignore[arg-type]
+    events, statuses, _ = replay([ok, limited, limited, reset], on_stale="alert")
+    assert statuses == [Status.OK, Status.FAILED, Status.FAILED, Status.FAILED]  # reset-failed is not a good run
+    assert events == ["down"]
