@@ -199,14 +199,15 @@ def track(
             memory = replace(memory, phase=run_step(memory.phase, RunEvent.OVERDUE))
             facts.append(RunOverdue(policy.name, svc.name, current, limit))
         return memory, facts
-    if memory.last is not None and memory.last.id == key:
+    last = memory.last
+    if last is not None and last.id == key:
         if memory.current is not None:  # a run we saw start is unknown again
             memory = replace(memory, current=None, phase=run_step(memory.phase, RunEvent.LOST))
-        if svc.result not in ("", "success") and svc.result != memory.last.result:
+        if svc.result not in ("", "success") and svc.result != last.result:
             # systemd failed the unit again without a new invocation (e.g. a start refused with
             # "start-limit-hit"): that is the verdict now. The way back is never a reset: an admin's
             # `reset-failed` (result "success" again) is not a successful run.
-            again = judge(memory.last, svc, policy, stats)
+            again = judge(last, svc, policy, stats)
             memory = replace(memory, last=again)
             facts.append(RunFinished(policy.name, svc.name, again))
         return memory, facts
