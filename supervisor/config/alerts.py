@@ -86,6 +86,13 @@ class Routes(_Model):
     default: tuple[Channel, ...] | None = None
 
 
+class FlappingSpec(_Model):
+    """More than ``changes`` status changes within ``within``: the item is flapping."""
+
+    changes: int = Field(6, ge=2, le=1000)
+    within: Duration = Field(600.0, gt=0)
+
+
 class AlertsSpec(_Model):
     """Channels, routing and alert semantics."""
 
@@ -96,6 +103,8 @@ class AlertsSpec(_Model):
     confirm: int = Field(1, ge=1, le=100)
     remind_every: Duration = 0.0
     summary_every: Duration = 0.0
+    settle: Duration = 60.0  # how long a daemon (or a flapping item) must stay ok to be recovered
+    flapping: FlappingSpec = FlappingSpec()
     recovery_hook: WebhookSpec | None = None
     host: str | None = None  # how this host is named in messages (default: its hostname)
 

@@ -26,10 +26,11 @@ class RestartSpec(_Model):
     max: int = Field(3, ge=0, le=1000)
     per: Duration = Field(3600.0, gt=0)
     backoff: Duration = Field(60.0, ge=0)
+    after: Duration = Field(60.0, ge=0)  # a dead/down item is left alone this long first
 
     def policy(self) -> RestartPolicy:
         """The core's view of this spec."""
-        return RestartPolicy(max=self.max, per_s=self.per, backoff_s=self.backoff)
+        return RestartPolicy(max=self.max, per_s=self.per, backoff_s=self.backoff, after_s=self.after)
 
 
 class Defaults(_Model):

@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from supervisor.core.budget import format_duration
+from supervisor.core.incident import IncidentPolicy
 from supervisor.core.model import Status
 from supervisor.core.runs import Run
 from supervisor.core.state import ItemState, State, Transition
@@ -46,7 +47,7 @@ class AlertPolicy:
     remind_every_s: float = 0.0
     summary_every_s: float = 0.0
     host: str = "localhost"
-    settle_s: float = 10.0  # after a supervisor restart, how long "ok" must last to count as recovered
+    incident: IncidentPolicy = field(default_factory=IncidentPolicy)  # settling and flapping
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,12 +112,17 @@ def item_alerts(
     *,
     observed: bool,
     escalate: bool,
-    restarted_at: datetime | None = None,
     facts: ItemFacts,
     policy: AlertPolicy,
     now: datetime,
+    grace: bool = False,
+    flapping: bool = False,
 ) -> tuple[ItemState, list[Alert]]:
-    """The alerts of one item in one step, and its updated alerting memory."""
+    """The alerts of one item in one step, and its updated alerting memory.
+
+    ``grace``: a cleanly stopped item within ``restart.after`` is not counted towards
+    ``confirm`` yet. ``flapping``: a flapping item is announced without waiting for ``confirm``.
+    """
     alerts: list[Alert] = []
     mem = memory
 
@@ -146,9 +152,9 @@ def item_alerts(
     if found.status.is_problem:
         if not mem.announced and change is not None and (change.old is None or not change.old.is_problem):
             mem = replace(mem, incident=mem.incident + 1, streak=0)
-        if observed or change is not None:
+        if (observed or change is not None) and not grace:
             mem = replace(mem, streak=mem.streak + 1)
-        if not mem.announced and mem.streak >= policy.confirm:
+        if not mem.announced and not grace and (mem.streak >= policy.confirm or flapping):
             # an incident found at start-up has no previous status ("unknown")
             emit(AlertEvent.DOWN, None if change is not None and change.old is None else Status.OK)
             mem = replace(mem, announced=True, problem=found.status)
@@ -163,9 +169,8 @@ def item_alerts(
         ):
             emit(AlertEvent.DOWN, Status.OK, reminder=True)
     elif mem.announced:
-        if not _settling(mem, restarted_at, policy, now):
-            emit(AlertEvent.RECOVERED, mem.problem)
-            mem = replace(mem, streak=0, announced=False, problem=None)
+        emit(AlertEvent.RECOVERED, mem.problem)
+        mem = replace(mem, streak=0, announced=False, problem=None)
     else:
         mem = replace(mem, streak=0)
     if escalate:
@@ -195,17 +200,6 @@ def anomaly_alert(
         output=run.output,
     )
     return replace(memory, seq=seq), alert
-
-
-def _settling(mem: ItemState, restarted_at: datetime | None, policy: AlertPolicy, now: datetime) -> bool:
-    """Whether an ok that came right after a supervisor restart still has to prove itself.
-
-    A crash-looping daemon is briefly active after each restart; announcing each
-    of those as a recovery would turn one incident into a flood.
-    """
-    if restarted_at is None or mem.since - restarted_at >= timedelta(seconds=policy.settle_s):
-        return False
-    return now - mem.since < timedelta(seconds=policy.settle_s)
 
 
 def summary_alert(
@@ -251,8 +245,6 @@ def alert_wakeups(state: State, policy: AlertPolicy, now: datetime) -> list[date
         moments.append(state.last_summary_at + timedelta(seconds=policy.summary_every_s))
     for mem in state.items.values():
         if not mem.status.is_problem:
-            if mem.announced:  # a recovery waiting to settle
-                moments.append(mem.since + timedelta(seconds=policy.settle_s))
             continue
         if not mem.announced:
             moments.append(now + timedelta(seconds=RECHECK_S))

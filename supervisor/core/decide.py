@@ -17,6 +17,7 @@ from supervisor.core.alerts import (
     item_alerts,
     summary_alert,
 )
+from supervisor.core.incident import publish, stopped_grace
 from supervisor.core.lifecycle import RunPhase, check_status_change
 from supervisor.core.model import (
     RESTARTABLE,
@@ -42,7 +43,7 @@ from supervisor.core.runs import (
     with_output,
 )
 from supervisor.core.state import ItemState, State, Transition, is_paused
-from supervisor.core.status import Assessment, assess
+from supervisor.core.status import Assessment, Cause, assess
 
 _NO_STATS = RunStats()
 
@@ -122,6 +123,7 @@ def decide(
     """
     assessments: dict[str, Assessment] = {}
     items: dict[str, ItemState] = {}
+    incident = (alerting or AlertPolicy()).incident
     run_memory: dict[str, RunMemory] = {}
     run_facts: list[RunFact] = []
     wanted: list[OutputWanted] = []
@@ -147,18 +149,27 @@ def decide(
             until = state.paused[name]
             why = f"paused until {until.isoformat()}" if until else "paused"
             found = replace(found, status=Status.PAUSED, reason=f"{why} (would be {found.status}: {found.reason})")
-        assessments[name] = found
         previous = state.items.get(name)
-        current = _carry(previous, found, now)
+        raw = found  # what this look found: actions follow it; the published status may hold an incident
+        found, tracking = publish(policy.kind, found, previous, incident, now)
+        assessments[name] = found
+        current = replace(
+            _carry(previous, found, now),
+            raw=tracking.raw,
+            changes=tracking.changes,
+            ok_since=tracking.ok_since,
+            bad=tracking.bad,
+            bad_reason=tracking.bad_reason,
+        )
         change = None
         if previous is None or previous.status is not found.status:
             old = previous.status if previous else None
             check_status_change(found.kind, old, found.status)
             change = Transition(name, old, found.status, found.reason, now, initial=previous is None)
             transitions.append(change)
+        grace = stopped_grace(raw, current.since, policy.restart.after_s, now) is not None
         escalate = False
-        hung = found.status is Status.HUNG and policy.on_hung is OnHung.STOP
-        if act and not paused and (hung or (found.status in RESTARTABLE and policy.on_stale is OnStale.RESTART)):
+        if act and not paused and _may_act(policy, raw, current.since, now):
             attempts = restarts.get(name, ())
             if ratelimit.exhausted(attempts, policy.restart, now):
                 if not current.escalated:
@@ -167,7 +178,7 @@ def decide(
                     escalate = True
             elif ratelimit.next_allowed(attempts, policy.restart, now) <= now:
                 restarts[name] = (*attempts, now)
-                if hung and isinstance(obs, TimerObservation) and obs.service is not None:
+                if raw.status is Status.HUNG and isinstance(obs, TimerObservation) and obs.service is not None:
                     memory = mark_stopped(memory)
                     actions.append(Stop(name, obs.service.name, len(restarts[name])))
                 else:
@@ -180,7 +191,6 @@ def decide(
                 _output_of(found.status, memory),
             )
             seen = observed is None or name in observed
-            attempts = restarts.get(name, ())
             current, found_alerts = item_alerts(
                 name,
                 found,
@@ -188,10 +198,11 @@ def decide(
                 change,
                 observed=seen,
                 escalate=escalate,
-                restarted_at=max(attempts) if attempts else None,
                 facts=item_facts,
                 policy=alerting,
                 now=now,
+                grace=grace,
+                flapping=tracking.flapping,
             )
             alerts.extend(found_alerts)
             if policy.anomalies is Anomalies.ALERT:
@@ -214,6 +225,23 @@ def decide(
         if summary is not None:
             alerts.append(summary)
     return Decision(new_state, assessments, transitions, actions, alerts, run_facts, wanted)
+
+
+def _may_act(policy: ItemPolicy, found: Assessment, since: datetime, now: datetime) -> bool:
+    """Whether the supervisor may restart (or, hung, stop) the item now, whoever else is in charge of it.
+
+    Never what systemd is restarting itself; a dead or down item only once it has been so for
+    ``restart.after`` (a deliberate stop, an upgrade, a reload storm is not raced).
+    """
+    if found.status is Status.HUNG:
+        return policy.on_hung is OnHung.STOP
+    if found.status not in RESTARTABLE or policy.on_stale is not OnStale.RESTART:
+        return False
+    if found.cause is Cause.RESTARTING:
+        return False
+    if found.status in (Status.DEAD, Status.DOWN):
+        return (now - since).total_seconds() >= policy.restart.after_s
+    return True
 
 
 def with_outputs(decision: Decision, outputs: Mapping[str, str]) -> Decision:
@@ -334,9 +362,14 @@ def next_wakeup(
         current = memory.current if memory and memory.phase is RunPhase.RUNNING else None
         if current and current.started_at and limit is not None and limit.seconds is not None:
             moments.append(current.started_at + timedelta(seconds=limit.seconds))  # the run becomes hung then
+        item = decision.state.items.get(name)
+        if item is not None and item.ok_since is not None:  # an incident settling
+            moments.append(item.ok_since + timedelta(seconds=(alerting or AlertPolicy()).incident.settle_s))
         stoppable = found.status is Status.HUNG and policy.on_hung is OnHung.STOP
         if stoppable or (found.status in RESTARTABLE and policy.on_stale is OnStale.RESTART):
             attempts = decision.state.restarts.get(name, ())
             moments.append(ratelimit.next_allowed(attempts, policy.restart, now))
+            if item is not None and found.status in (Status.DEAD, Status.DOWN):
+                moments.append(item.since + timedelta(seconds=policy.restart.after_s))
     future = [m for m in moments if m > now]
     return min(future) if future else None

@@ -68,11 +68,17 @@ RESTARTABLE = frozenset({Status.STALE, Status.NEVER_TRIGGERED, Status.DEAD, Stat
 
 @dataclass(frozen=True, slots=True)
 class RestartPolicy:
-    """At most ``max`` attempts per rolling ``per_s`` window, ``backoff_s`` apart."""
+    """At most ``max`` attempts per rolling ``per_s`` window, ``backoff_s`` apart.
+
+    ``after_s``: a dead or down item is left alone this long before the first attempt
+    (and before it is alerted when it was stopped cleanly): a deliberate stop, a
+    package upgrade or a daemon-reload storm is not raced.
+    """
 
     max: int = 3
     per_s: float = 3600.0
     backoff_s: float = 60.0
+    after_s: float = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,13 +187,22 @@ class TimerObservation:
 
 @dataclass(frozen=True, slots=True)
 class DaemonObservation:
-    """What systemd says about one long-running service."""
+    """What systemd says about one long-running service, and its own restart policy."""
 
     name: str
     load_state: str
     active_state: str
     sub_state: str = ""
     result: str = ""
+    restart: str = "no"  # the service's Restart= ("no", "always", "on-failure", ...)
+    n_restarts: int = 0  # NRestarts: how often systemd restarted it automatically
+
+    @property
+    def systemd_restarting(self) -> bool:
+        """Whether systemd itself is bringing the service back (it waits out RestartSec= or starts it)."""
+        return self.sub_state == "auto-restart" or (
+            self.active_state == "activating" and self.restart != "no" and self.result not in ("", "success")
+        )
 
     @property
     def loaded(self) -> bool:

@@ -286,6 +286,8 @@ def _trigger(
     delay = (started - fired).total_seconds()
     if fired in taken or not -1.0 <= delay <= TRIGGER_WINDOW_S:
         return Trigger.MANUAL, None
-    if any(0 <= (fired - r).total_seconds() <= RESTART_WINDOW_S for r in restarts):
+    last = memory.last  # a stop of a hung run is in the budget too, but it restarts no timer
+    ours = [r for r in restarts if not (last and last.stopped and last.started_at and last.started_at <= r)]
+    if any(0 <= (fired - r).total_seconds() <= RESTART_WINDOW_S for r in ours):
         return Trigger.RESTART, fired
     return Trigger.TIMER, fired

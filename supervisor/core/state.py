@@ -51,6 +51,11 @@ class ItemState:
     seq: int = 0
     last_alert_at: datetime | None = None
     problem: Status | None = None  # the problem status last announced
+    raw: Status | None = None  # what the last look found, before settling/flapping (core.incident)
+    changes: tuple[datetime, ...] = ()  # recent changes of the raw status (flapping)
+    ok_since: datetime | None = None  # raw ok since, while an incident settles
+    bad: Status | None = None  # the raw problem it keeps returning to
+    bad_reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +89,11 @@ def to_document(state: State) -> dict[str, Any]:
                 "seq": s.seq,
                 "last_alert_at": s.last_alert_at.isoformat() if s.last_alert_at else None,
                 "problem": s.problem.value if s.problem else None,
+                "raw": s.raw.value if s.raw else None,
+                "changes": [t.isoformat() for t in s.changes],
+                "ok_since": _iso(s.ok_since),
+                "bad": s.bad.value if s.bad else None,
+                "bad_reason": s.bad_reason,
             }
             for name, s in sorted(state.items.items())
         },
@@ -169,6 +179,11 @@ def from_document(doc: object) -> State:
                 seq=int(v.get("seq", 0)),
                 last_alert_at=_time(v["last_alert_at"]) if v.get("last_alert_at") else None,
                 problem=Status(v["problem"]) if v.get("problem") else None,
+                raw=Status(v["raw"]) if v.get("raw") else None,
+                changes=tuple(_time(t) for t in v.get("changes") or ()),
+                ok_since=_maybe_time(v.get("ok_since")),
+                bad=Status(v["bad"]) if v.get("bad") else None,
+                bad_reason=str(v.get("bad_reason") or ""),
             )
             for name, v in doc["items"].items()
         }

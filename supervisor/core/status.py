@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from supervisor.core.budget import Budget, budget_for, format_duration
 from supervisor.core.lifecycle import RunPhase
@@ -23,6 +24,14 @@ _NO_STATS = RunStats()
 _INACTIVE = {"inactive", "failed"}
 
 
+class Cause(StrEnum):
+    """Who is in charge of a unit that is not running: it decides whether the supervisor may act."""
+
+    STOPPED = "stopped"  # inactive after a clean stop: an admin, a package upgrade (given restart.after)
+    RESTARTING = "restarting"  # systemd is restarting it itself (Restart=): watched, never restarted by us
+    GAVE_UP = "gave-up"  # failed: systemd will not bring it back (no Restart=, or its start limit was hit)
+
+
 @dataclass(frozen=True, slots=True)
 class Assessment:
     """An item's status with the facts that led to it."""
@@ -33,6 +42,7 @@ class Assessment:
     budget: Budget | None = None
     age_s: float | None = None
     max_runtime: Limit | None = None
+    cause: Cause | None = None
 
 
 def assess(
@@ -56,16 +66,22 @@ def assess(
 
 
 def assess_daemon(obs: DaemonObservation) -> Assessment:
-    """A daemon is ok while active; down when failed, inactive or crash-looping."""
+    """A daemon is ok while active; down when failed, stopped, or being restarted by systemd."""
     if not obs.loaded:
         return Assessment(Status.MISSING, f"unit {obs.load_state}", Kind.DAEMON)
-    if obs.active_state in _INACTIVE:
-        why = f"service {obs.active_state}"
-        if obs.result and obs.result != "success":
-            why += f" ({obs.result})"
-        return Assessment(Status.DOWN, why, Kind.DAEMON)
-    if obs.sub_state == "auto-restart":
-        return Assessment(Status.DOWN, "service crash-looping (auto-restart)", Kind.DAEMON)
+    if obs.active_state == "failed":
+        if obs.result == "start-limit-hit":
+            why = f"systemd gave up: start limit hit after {obs.n_restarts} automatic restarts"
+        else:
+            why = f"service failed ({obs.result or 'unknown'})"
+            if obs.restart != "no":
+                why += f", not restarted by systemd (Restart={obs.restart})"
+        return Assessment(Status.DOWN, why, Kind.DAEMON, cause=Cause.GAVE_UP)
+    if obs.active_state == "inactive":
+        return Assessment(Status.DOWN, "service stopped (inactive)", Kind.DAEMON, cause=Cause.STOPPED)
+    if obs.systemd_restarting:
+        why = f"crashed ({obs.result}); systemd is restarting it (Restart={obs.restart}, {obs.n_restarts} so far)"
+        return Assessment(Status.DOWN, why, Kind.DAEMON, cause=Cause.RESTARTING)
     return Assessment(Status.OK, f"service {obs.active_state}", Kind.DAEMON)
 
 
@@ -79,11 +95,12 @@ def assess_timer(
     age = (now - obs.last_trigger).total_seconds() if obs.last_trigger else None
     limit = max_runtime(policy, obs.service, stats)
 
-    def result(status: Status, reason: str) -> Assessment:
-        return Assessment(status, reason, Kind.TIMER, budget, age, limit)
+    def result(status: Status, reason: str, cause: Cause | None = None) -> Assessment:
+        return Assessment(status, reason, Kind.TIMER, budget, age, limit, cause)
 
     if obs.active_state in _INACTIVE:
-        return result(Status.DEAD, f"timer {obs.active_state}")
+        cause = Cause.STOPPED if obs.active_state == "inactive" else Cause.GAVE_UP
+        return result(Status.DEAD, f"timer {obs.active_state}", cause)
     running = obs.service is not None and obs.service.running
     if obs.next_elapse is None and obs.recurring and not running:
         return result(Status.DEAD, "timer active but nothing scheduled")

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from supervisor.config.alerts import AlertsSpec
 from supervisor.config.registry import Registry
 from supervisor.core.alerts import RECOVERY_HOOK, Alert, AlertPolicy, route
+from supervisor.core.incident import IncidentPolicy
 from supervisor.notifiers.base import Notifier, TransportError
 from supervisor.notifiers.secrets import Redactor, SecretUnavailable, resolve
 
@@ -61,6 +62,7 @@ def alert_policy(registry: Registry) -> AlertPolicy:
         remind_every_s=spec.remind_every,
         summary_every_s=spec.summary_every,
         host=spec.host or socket.gethostname(),
+        incident=IncidentPolicy(spec.settle, spec.flapping.changes, spec.flapping.within),
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -46,6 +46,11 @@ def sweep(client: SystemdClient, registry: Registry, store: StateStore, *, fix: 
     """Observe everything once and decide; with ``fix`` persist and run restarts."""
     state = store.load() if fix else store.peek()
     snapshot = observe_all(client, registry)
+    if fix:  # a person asked for the fix now: no settle delay before restarting what is dead or down
+        snapshot = replace(
+            snapshot,
+            policies={n: replace(p, restart=replace(p.restart, after_s=0)) for n, p in snapshot.policies.items()},
+        )
     now = datetime.now(UTC)
     stats = run_stats(registry.state_dir)
     decision = decide(snapshot.policies, snapshot.observations, state, now, act=fix, stats=stats)

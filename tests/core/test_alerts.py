@@ -8,6 +8,7 @@ import pytest
 
 from supervisor.core.alerts import Alert, AlertEvent, AlertPolicy, route
 from supervisor.core.decide import decide
+from supervisor.core.incident import IncidentPolicy
 from supervisor.core.model import RestartPolicy
 from supervisor.core.state import State
 
@@ -90,7 +91,7 @@ def test_ids_are_unique_and_stable_when_a_step_is_replayed() -> None:
 
 
 def test_a_spent_budget_escalates_once() -> None:
-    events, state, _ = replay([OK] + [DEAD] * 6, restart=RestartPolicy(max=2, per_s=3600, backoff_s=0))
+    events, state, _ = replay([OK] + [DEAD] * 6, restart=RestartPolicy(max=2, per_s=3600, backoff_s=0, after_s=0))
     assert events == ["down", "escalated"]
     assert state.items[T].escalated
 
@@ -139,35 +140,17 @@ def test_it_routes(
     assert route(_alert(event, critical), configured, routes[0], routes[1], hook) == expected
 
 
-def test_a_crash_loop_is_one_incident_not_a_flood_of_recoveries() -> None:
-    # restarted every step, briefly ok after each restart, down again a moment later
-    flapping = [OK, DEAD, OK, DEAD, OK, DEAD, DEAD, DEAD]
-    events, state, _ = replay(flapping, step_s=0.5, restart=RestartPolicy(max=3, per_s=3600, backoff_s=0))
-    assert events == ["down", "escalated"]
-    assert state.items[T].announced
-
-
-def test_a_recovery_after_a_restart_is_announced_once_it_settles() -> None:
-    pol = {T: policy(restart=RestartPolicy(max=3, per_s=3600, backoff_s=0))}
-    ap = AlertPolicy(settle_s=10)
-    state = State()
-    steps = [(0, OK), (1, DEAD), (2, OK), (5, OK), (11.9, OK), (12, OK), (13, OK)]
-    seen = []
-    for at, obs in steps:
-        d = decide(pol, {T: obs}, state, NOW + timedelta(seconds=at), alerting=ap)  # type: ignore[dict-item]
-        state = d.state
-        seen += [(at, a.event.value, a.previous_status) for a in d.alerts]
-    assert seen == [(1, "down", "ok"), (12, "recovered", "dead")]
-
-
-def test_a_recovery_without_a_restart_is_announced_at_once() -> None:
-    assert replay([OK, FAILED, OK], AlertPolicy(settle_s=60), on_stale="alert")[0] == ["down", "recovered"]
+def test_a_timer_recovers_at_once_when_a_run_succeeds() -> None:
+    assert replay([OK, FAILED, OK], AlertPolicy(incident=IncidentPolicy(settle_s=60)), on_stale="alert")[0] == [
+        "down",
+        "recovered",
+    ]
 
 
 def test_a_paused_item_is_shown_paused_never_restarted_never_alerted() -> None:
     from supervisor.core.state import pause, resume
 
-    pol = {T: policy()}
+    pol = {T: policy(restart=RestartPolicy(after_s=0))}
     ap = AlertPolicy()
     d0 = decide(pol, {T: OK}, State(), NOW, alerting=ap)  # type: ignore[dict-item]
     paused = pause(d0.state, T, None)

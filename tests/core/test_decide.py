@@ -103,7 +103,7 @@ def test_it_only_looks_when_not_acting() -> None:
 
 
 def test_it_restarts_a_down_daemon_within_its_own_policy() -> None:
-    pol = {"gw.service": policy("gw.service", restart=RestartPolicy(max=1, per_s=60, backoff_s=0))}
+    pol = {"gw.service": policy("gw.service", restart=RestartPolicy(max=1, per_s=60, backoff_s=0, after_s=0))}
     d = decide(pol, {"gw.service": daemon("failed", "failed")}, State(), NOW)
     assert d.actions == [Restart("gw.service", "gw.service", 1)]
     d2 = decide(pol, {"gw.service": daemon("failed", "failed")}, d.state, NOW + timedelta(seconds=1))

@@ -12,7 +12,7 @@ from supervisor.core.alerts import AlertPolicy
 from supervisor.core.decide import Decision, Stop, decide, next_wakeup, with_outputs
 from supervisor.core.lifecycle import RunPhase
 from supervisor.core.model import Anomalies, OnHung, ServiceRun, Status, TimerObservation, Trigger
-from supervisor.core.runs import RunFinished, RunMemory, RunStarted, RunStats, anomaly, max_runtime, track
+from supervisor.core.runs import Run, RunFinished, RunMemory, RunStarted, RunStats, anomaly, max_runtime, track
 from supervisor.core.state import State, from_document, to_document
 
 from .factories import NOW, ago, policy, run, timer
@@ -266,3 +266,17 @@ def test_a_start_refused_by_the_start_limit_fails_the_item_without_a_new_run() -
     events, statuses, _ = replay([ok, limited, limited, reset], on_stale="alert")
     assert statuses == [Status.OK, Status.FAILED, Status.FAILED, Status.FAILED]  # reset-failed is not a good run
     assert events == ["down"]
+
+
+def test_the_run_after_a_stopped_hung_run_is_the_timers_not_a_restarts() -> None:
+    stopped = replace(
+        RunMemory().last or Run("h" * 32, Trigger.TIMER, ago(700)),
+        finished_at=ago(5),
+        failure="stopped by missionctl after 11m",
+        stopped=True,
+        trigger_at=ago(700),
+    )
+    memory = RunMemory(last=stopped)
+    nxt = timer(service=svc("n" * 32, started=2), last_trigger=ago(2))
+    _, [fact] = track(policy(), nxt, memory, RunStats(), (ago(6),), NOW)  # the stop attempt, 6 s ago
+    assert fact.run.trigger is Trigger.TIMER

@@ -51,7 +51,7 @@ def test_a_crash_loop_escalates_to_the_hook_then_to_humans(lab: Lab, receiver: R
     svc = lab.service("crashy", "ExecStart=/bin/sh -c 'sleep 0.2; exit 3'")
     lab.env["HOOK_SECRET"] = HOOK_SECRET
     lab.write_registry(
-        f"  {svc}: {{critical: true, restart: {{max: 2, per: 1h, backoff: 0.3s}}}}\n",
+        f"  {svc}: {{critical: true, restart: {{max: 2, per: 1h, backoff: 0.3s, after: 0s}}}}\n",
         extra=(
             f"discover: false\nalerts:\n  webhook: [{{url: '{receiver.url()}'}}]\n"
             f"  recovery_hook: {{url: '{receiver.url('/recover')}', secret_env: HOOK_SECRET}}\n"

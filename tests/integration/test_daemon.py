@@ -28,9 +28,9 @@ def test_a_stale_timer_is_restarted_fires_again_and_recovers(lab: Lab) -> None:
     assert lab.stop_daemon(proc) == 0
 
 
-def test_a_stopped_timer_is_seen_dead_restarted_and_recovers(lab: Lab) -> None:
+def test_a_stopped_timer_is_seen_dead_restarted_after_the_settle_delay_and_recovers(lab: Lab) -> None:
     t = lab.timer("stopped", "OnActiveSec=1s\nOnUnitActiveSec=1h")
-    lab.write_registry(f"  {t}: {{}}\n")
+    lab.write_registry(f"  {t}: {{restart: {{after: 2s}}}}\n")
     lab.start_daemon()
     wait_until(
         lambda: (
@@ -49,7 +49,7 @@ def test_a_stopped_timer_is_seen_dead_restarted_and_recovers(lab: Lab) -> None:
 def test_a_crash_looping_daemon_gets_exactly_max_restarts_then_escalates(lab: Lab) -> None:
     starts = lab.dir / "starts"
     svc = lab.service("loop", f"ExecStart=/bin/sh -c 'echo start >> {starts}; sleep 0.3; exit 1'")
-    lab.write_registry(f"  {svc}: {{restart: {{max: 3, per: 1h, backoff: 0.5s}}}}\n")
+    lab.write_registry(f"  {svc}: {{restart: {{max: 3, per: 1h, backoff: 0.5s, after: 0s}}}}\n")
     proc = lab.start_daemon()
     wait_until(lambda: lab.events("escalated"), timeout=30, what="escalation")
     time.sleep(2)  # nothing more may happen once the budget is spent

@@ -232,11 +232,19 @@ class SystemdClient:
         )
 
     def read_daemon(self, unit: UnitSummary) -> DaemonObservation:
-        """A long-running service's state and last result."""
-        result = ""
-        if unit.load_state == "loaded":
-            result = decode.text(self._get(unit.path, SERVICE, b"Result"))
-        return DaemonObservation(unit.name, unit.load_state, unit.active_state, unit.sub_state, result)
+        """A long-running service's state, last result and its own restart policy (one GetAll)."""
+        if unit.load_state != "loaded":
+            return DaemonObservation(unit.name, unit.load_state, unit.active_state, unit.sub_state)
+        props = self._get_all(unit.path, SERVICE)
+        return DaemonObservation(
+            unit.name,
+            unit.load_state,
+            unit.active_state,
+            unit.sub_state,
+            result=decode.text(props.get(b"Result")),
+            restart=decode.text(props.get(b"Restart")) or "no",
+            n_restarts=int(props.get(b"NRestarts") or 0),
+        )
 
     def restart_unit(self, name: str) -> str:
         """Queue a restart job for the unit; returns the job path."""
