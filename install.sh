@@ -21,12 +21,13 @@ die() { echo "install.sh: $*" >&2; exit 1; }
 if [ "$mode" = system ]; then
   [ "$(id -u)" -eq 0 ] || die "run as root (sudo ./install.sh), or use --user for a rootless install"
   [ -d /run/systemd/system ] || die "this system is not running systemd (no /run/systemd/system); Mission Control supervises systemd"
-  prefix=/opt/missionctl conf=/etc/missionctl state=/var/lib/missionctl units=/etc/systemd/system
+  prefix=/opt/missionctl conf=/etc/missionctl state=/var/lib/missionctl units=/etc/systemd/system bindir=/usr/local/bin
   sctl=(systemctl) unitsrc="$here/units" scope=()
 else
   systemctl --user show-environment >/dev/null 2>&1 || die "no systemd user manager reachable (systemctl --user)"
   prefix="$HOME/.local/share/missionctl" conf="${XDG_CONFIG_HOME:-$HOME/.config}/missionctl"
   state="${XDG_STATE_HOME:-$HOME/.local/state}/missionctl" units="${XDG_CONFIG_HOME:-$HOME/.config}/systemd/user"
+  bindir="$HOME/.local/bin"
   sctl=(systemctl --user) unitsrc="$here/units/user" scope=(--user)
 fi
 names=(missionctl.service missionctl-fallback.service missionctl-fallback.timer)
@@ -35,9 +36,14 @@ if [ "$action" != install ]; then
   "${sctl[@]}" disable --now missionctl.service missionctl-fallback.timer 2>/dev/null || true
   for n in "${names[@]}"; do rm -f "$units/$n"; done
   "${sctl[@]}" daemon-reload
+  [ "$(readlink "$bindir/missionctl" 2>/dev/null)" = "$prefix/venv/bin/missionctl" ] && rm -f "$bindir/missionctl"
   rm -rf "$prefix"
-  [ "$action" = purge ] && rm -rf "$conf" "$state" "${state%/missionctl}/missionctl-fallback"
-  echo "Mission Control removed ($action)${action/uninstall/: configuration kept in $conf, state in $state}"
+  if [ "$action" = purge ]; then
+    rm -rf "$conf" "$state" "${state%/missionctl}/missionctl-fallback"
+    echo "Mission Control removed with its configuration and state"
+  else
+    echo "Mission Control removed: configuration kept in $conf, state in $state"
+  fi
   exit 0
 fi
 
@@ -59,6 +65,8 @@ mkdir -p "$prefix" "$conf" "$units"
 # same version number, new code: make sure an upgrade really replaces it
 "$prefix/venv/bin/pip" install -q --force-reinstall --no-deps "$here"
 install -m 0755 "$here/scripts/heartbeat-fallback.sh" "$prefix/heartbeat-fallback.sh"
+mkdir -p "$bindir"
+ln -sfn "$prefix/venv/bin/missionctl" "$bindir/missionctl"  # `missionctl status` from any shell
 install -m 0644 "$here/README.md" "$prefix/README.md"
 
 if [ ! -e "$conf/registry.yaml" ]; then
@@ -106,4 +114,4 @@ echo "  dashboard:  $url"
 echo "  API token:  MISSIONCTL_TOKEN in $conf/missionctl.env"
 echo "  registry:   $conf/registry.yaml"
 echo
-"$prefix/venv/bin/missionctl" status --registry "$conf/registry.yaml" "${scope[@]}" || true
+"$bindir/missionctl" status --registry "$conf/registry.yaml" "${scope[@]}" || true

@@ -195,6 +195,11 @@ class History(Database):
         )
         return [(datetime.fromtimestamp(r["at"], UTC), r["new"]) for r in rows]
 
+    def first_seen(self, item: str) -> datetime | None:
+        """When the item was first observed (its oldest transition still in the history)."""
+        rows = self._read("SELECT min(at) AS at FROM transitions WHERE item = ?", (item,))
+        return datetime.fromtimestamp(rows[0]["at"], UTC) if rows and rows[0]["at"] is not None else None
+
     def audit_log(self, limit: int = 100) -> list[dict[str, Any]]:
         """Newest first."""
         rows = self._read("SELECT * FROM audit ORDER BY id DESC LIMIT ?", (limit,))

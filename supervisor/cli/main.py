@@ -16,6 +16,14 @@ from supervisor.adapters.lock import AlreadyRunning, StateLock
 from supervisor.adapters.outbox import Outbox
 from supervisor.adapters.statefile import StateStore
 from supervisor.adapters.systemd.client import SystemdClient, SystemdError
+from supervisor.cli.config import (
+    default_env_file,
+    default_registry,
+    read_secrets,
+    registry_for,
+    running_registry,
+    unknown_units,
+)
 from supervisor.cli.render import table
 from supervisor.config.loader import RegistryError, load_registry
 from supervisor.config.registry import Registry
@@ -24,16 +32,6 @@ from supervisor.runtime import logging as runtime_logging
 from supervisor.runtime.sweep import sweep
 
 EXIT_OK, EXIT_PROBLEM, EXIT_ERROR = 0, 1, 2
-
-
-def default_registry(user: bool) -> Path:
-    """$MISSIONCTL_REGISTRY, else the system or per-user location."""
-    if env := os.environ.get("MISSIONCTL_REGISTRY"):
-        return Path(env)
-    if user:
-        base = Path(os.environ.get("XDG_CONFIG_HOME", Path.home() / ".config"))
-        return base / "missionctl" / "registry.yaml"
-    return Path("/etc/missionctl/registry.yaml")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -72,30 +70,24 @@ def _parser() -> argparse.ArgumentParser:
     common(url)
     validate = sub.add_parser("validate", help="validate a registry file; exit 0 or 2")
     validate.add_argument("path", type=Path)
+    validate.add_argument("--user", action="store_true", help="check unit names against your user manager")
     return p
-
-
-def _registry(args: argparse.Namespace) -> Registry:
-    path = args.registry or default_registry(args.user)
-    registry = load_registry(path)
-    if args.user and registry.scope != "user":
-        registry = registry.model_copy(update={"scope": "user"})
-    return registry
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``missionctl`` command."""
     args = _parser().parse_args(argv)
+    if args.command == "validate":
+        return _validate(args.path, args.user)
+    read_secrets(args.user)
     try:
-        if args.command == "validate":
-            registry = load_registry(args.path)
-            discovery = "on" if registry.discover else "off"
-            print(f"{args.path}: ok ({len(registry.units)} units listed, discovery {discovery})")
-            return EXIT_OK
-        registry = _registry(args)
+        registry = registry_for(args)
     except RegistryError as exc:
-        print("\n".join(exc.errors), file=sys.stderr)
-        return EXIT_ERROR
+        fallback = running_registry(args, exc) if args.command in ("status", "check") else None
+        if fallback is None:
+            print("\n".join(exc.errors), file=sys.stderr)
+            return EXIT_ERROR
+        registry = fallback
     if args.command == "run":
         return _run(args, registry)
     if args.command == "url":
@@ -117,12 +109,34 @@ def main(argv: list[str] | None = None) -> int:
     return _sweep(args, registry)
 
 
+def _validate(path: Path, user: bool) -> int:
+    """Errors: exit 2. Units systemd does not know (when it can be asked): warnings, exit 0."""
+    try:
+        registry = load_registry(path)
+    except RegistryError as exc:
+        print("\n".join(exc.errors), file=sys.stderr)
+        return EXIT_ERROR
+    if user:
+        registry = registry.model_copy(update={"scope": "user"})
+    for warning in unknown_units(registry, path, None):
+        print(warning, file=sys.stderr)
+    discovery = "on" if registry.discover else "off"
+    print(f"{path}: ok ({len(registry.units)} units listed, discovery {discovery})")
+    return EXIT_OK
+
+
 def _run(args: argparse.Namespace, registry: Registry) -> int:
     from supervisor.runtime.daemon import Daemon  # the daemon's imports are not needed by the tools
 
     runtime_logging.configure(args.log_level)
     path = args.registry or default_registry(args.user)
-    daemon = Daemon(path, registry, user=registry.scope == "user", address=args.bus_address)
+    daemon = Daemon(
+        path,
+        registry,
+        user=registry.scope == "user",
+        address=args.bus_address,
+        env_file=default_env_file(args.user),
+    )
     try:
         return asyncio.run(daemon.run())
     except AlreadyRunning as exc:
@@ -214,6 +228,10 @@ def _daemon_line(registry: Registry, lock: StateLock) -> str:
     if live:
         sup = live.get("supervisor", {})
         assert isinstance(sup, dict)
+        reg = sup.get("registry") or {}
+        if reg.get("status") == "rejected":
+            line += f"\nREGISTRY REJECTED at {reg.get('at')}: {reg.get('path')} (running the previous configuration)"
+            line += "".join(f"\n  {e}" for e in reg.get("errors", []))
         line += (
             f"\nsupervisor: pid {sup.get('pid')}, D-Bus {sup.get('dbus')} ({sup.get('transport')}), "
             f"loop lag {sup.get('loop_lag_s')}s, last full sweep {sup.get('last_full_sweep_age_s')}s ago, "

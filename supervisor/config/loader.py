@@ -10,6 +10,9 @@ from pydantic import ValidationError
 
 from supervisor.config.registry import Registry
 
+#: The daemon's copy of the registry it runs with, in its state directory.
+ACTIVE_REGISTRY = "registry.active.yaml"
+
 
 class RegistryError(Exception):
     """The registry could not be used; ``errors`` holds one line per problem."""
@@ -37,9 +40,7 @@ def parse_registry(text: str, filename: str) -> Registry:
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        raise RegistryError([f"{filename}:{line}: yaml: {exc.problem or exc}"]) from exc
+        raise RegistryError([_yaml_error(exc, filename)]) from exc
     except yaml.YAMLError as exc:
         raise RegistryError([f"{filename}:1: yaml: {exc}"]) from exc
     if node is None:
@@ -60,6 +61,24 @@ def parse_registry(text: str, filename: str) -> Registry:
     if errors:
         raise RegistryError(errors)
     return registry
+
+
+def _yaml_error(exc: yaml.MarkedYAMLError, filename: str) -> str:
+    """``file:line: yaml: problem``, on the line where the broken construct is.
+
+    For a key, quoted scalar or flow collection left open, PyYAML notices the problem
+    only further down (often the next line, or the end of the file); the place the
+    construct started (its context mark) is where it must be fixed. For block
+    structure errors the problem mark is already right.
+    """
+    context = exc.context or ""
+    opened = exc.context_mark is not None and ("scanning" in context or "flow" in context)
+    mark = exc.context_mark if opened else (exc.problem_mark or exc.context_mark)
+    line = mark.line + 1 if mark else 1
+    message = exc.problem or str(exc)
+    if opened:
+        message += f" ({context} that starts here)"
+    return f"{filename}:{line}: yaml: {message}"
 
 
 def _by_line(errors: list[str]) -> list[str]:

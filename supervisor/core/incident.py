@@ -64,9 +64,10 @@ def publish(
     bad = memory.bad if memory else None
     bad_reason = memory.bad_reason if memory else ""
     if raw.is_problem:
+        tracking = Tracking(raw, changes, None, raw, found.reason, flapping)
         if flapping:
             found = replace(found, reason=f"flapping: {_changes(changes, window)}; now {found.reason}")
-        return found, Tracking(raw, changes, None, raw, found.reason, flapping)
+        return found, tracking
     announced = memory is not None and memory.announced
     if raw is Status.OK and bad is not None and ((announced and kind is Kind.DAEMON) or flapping):
         ok_since = (memory.ok_since if memory else None) or now

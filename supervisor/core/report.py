@@ -68,6 +68,7 @@ def item_report(
         "name": policy.name,
         "kind": found.kind.value,
         "status": found.status.value,
+        "problem": found.status.is_problem,
         "reason": found.reason,
         "last_trigger": _iso(last_trigger),
         "next_elapse": _iso(next_elapse),

@@ -24,17 +24,19 @@ from typing import Any
 import structlog
 
 from supervisor.adapters import heartbeat, notify
+from supervisor.adapters.envfile import EnvFile
 from supervisor.adapters.journal import read_excerpt
 from supervisor.adapters.lock import StateLock
-from supervisor.adapters.statefile import StateStore
+from supervisor.adapters.statefile import StateStore, atomic_write
 from supervisor.adapters.systemd.client import ConnectionLost, SystemdError
 from supervisor.adapters.systemd.signals import SignalEvent, UnitChanged, UnitsReshaped
-from supervisor.config.loader import RegistryError, load_registry
+from supervisor.config.loader import ACTIVE_REGISTRY, RegistryError, load_registry
 from supervisor.config.registry import Registry
 from supervisor.core.alerts import unconfirmed
 from supervisor.core.decide import Action, Decision, Escalate, OutputWanted, Restart, decide, next_wakeup, with_outputs
 from supervisor.core.runs import RunFinished, RunStats
 from supervisor.core.state import State, Transition
+from supervisor.core.times import iso
 from supervisor.notifiers.build import alert_policy
 from supervisor.runtime.alerting import AlertService
 from supervisor.runtime.control import Control
@@ -54,9 +56,19 @@ RESHAPE_MIN_GAP_S = 5.0
 class Daemon:
     """The long-running supervisor."""
 
-    def __init__(self, registry_path: Path, registry: Registry, *, user: bool, address: str | None = None) -> None:
+    def __init__(
+        self,
+        registry_path: Path,
+        registry: Registry,
+        *,
+        user: bool,
+        address: str | None = None,
+        env_file: Path | None = None,
+    ) -> None:
         self.registry_path = registry_path
         self.registry = registry
+        self.registry_problem: dict[str, Any] | None = None  # the file on disk, when it was rejected
+        self.env = EnvFile(env_file) if env_file is not None else None
         self.user = user
         state_dir = registry.state_dir
         self.store = StateStore(state_dir / "state.json")
@@ -102,6 +114,9 @@ class Daemon:
     async def startup(self) -> None:
         """Take the lock, load the state, hook OS signals."""
         self.lock.acquire()
+        if self.env is not None:
+            self.env.fill()  # under systemd the values are there already; this learns which keys are the file's
+        self._save_active()
         self.state = self.store.load()
         state_dir = self.registry.state_dir
         self.recorder = Recorder(state_dir / "history.sqlite3")
@@ -326,6 +341,7 @@ class Daemon:
             "dbus_calls": self.worker.client.calls,
             "outbox_pending": counts.get("pending", 0),
             "outbox_dead": counts.get("dead", 0),
+            "registry": self.registry_problem or {"path": str(self.registry_path), "status": "ok"},
         }
 
     async def _start_server(self) -> None:
@@ -369,9 +385,22 @@ class Daemon:
 
     def _reload_registry(self) -> None:
         self._reload = False
+        self._reload_channels = True  # secrets may have changed even when the registry did not
+        if self.env is not None:
+            changed, removed = self.env.reload()
+            if changed or removed:
+                log.info("secrets_reloaded", path=str(self.env.path), changed=sorted(changed), removed=sorted(removed))
+        if self.server is not None:
+            self.server.refresh(self.registry)  # the API token, from the environment just re-read
         try:
             registry = load_registry(self.registry_path)
         except RegistryError as exc:
+            self.registry_problem = {
+                "path": str(self.registry_path),
+                "status": "rejected",
+                "at": iso(datetime.now(UTC)),
+                "errors": exc.errors,
+            }
             log.error(
                 "registry_rejected", path=str(self.registry_path), errors=exc.errors, kept="running configuration"
             )
@@ -383,11 +412,20 @@ class Daemon:
                 hint="restart the service to move the state directory",
             )
             registry = registry.model_copy(update={"state_dir": self.registry.state_dir})
-        self.registry, self._full = registry, True
+        self.registry, self._full, self.registry_problem = registry, True, None
         self._next_full_at = 0.0
         self.alerting = alert_policy(registry)
-        self._reload_channels = True
+        self._save_active()
+        if self.server is not None:
+            self.server.refresh(registry)
         log.info("registry_reloaded", path=str(self.registry_path), units=len(registry.units))
+
+    def _save_active(self) -> None:
+        """Keep a copy of the accepted registry: the CLI falls back on it while the file on disk is broken."""
+        try:
+            atomic_write(self.registry.state_dir / ACTIVE_REGISTRY, self.registry_path.read_bytes(), 0o644)
+        except OSError as exc:
+            log.warning("registry_copy_failed", error=str(exc))
 
     async def _watchdog(self, interval: float) -> None:
         while True:

@@ -82,8 +82,13 @@ def build_view(
 def health_doc(view: View, now: datetime) -> dict[str, Any]:
     """The body of ``GET /health``."""
     keys = ("status", "kind", "reason", "last_trigger", "next_elapse", "age_s", "budget_s", "critical")
+    registry = view.supervisor.get("registry") or {}
+    status = view.status
+    if status == "ok" and registry.get("status") == "rejected":
+        status = "degraded"  # the file on disk is not what runs: someone must look
     return {
-        "status": view.status,
+        "status": status,
+        "registry": registry,
         "summary": view.summary,
         "counts": view.counts,
         "items": {n: {k: i[k] for k in keys} for n, i in view.items.items()},

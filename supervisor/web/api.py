@@ -40,9 +40,18 @@ async def items(request: web.Request) -> web.Response:
             "status": view.status,
             "counts": view.counts,
             "generated_at": _iso(view.generated_at),
+            "timezone": host_timezone(),
+            "registry": view.supervisor.get("registry"),
             "items": list(view.items.values()),
         }
     )
+
+
+def host_timezone() -> dict[str, Any]:
+    """The host's time zone, in which the dashboard shows times (said once, in its header)."""
+    local = datetime.now().astimezone()
+    offset = local.utcoffset()
+    return {"name": local.tzname() or "UTC", "offset_s": int(offset.total_seconds()) if offset else 0}
 
 
 async def item(request: web.Request) -> web.Response:
@@ -55,9 +64,10 @@ async def item(request: web.Request) -> web.Response:
     history = backend.recorder.history
     n = params.limit(request, 20)
     now = datetime.now(UTC)
-    runs, transitions, spans = await asyncio.gather(
+    runs, transitions, first, spans = await asyncio.gather(
         asyncio.to_thread(history.runs, name, None, n),
         asyncio.to_thread(history.transitions, name, None, n),
+        asyncio.to_thread(history.first_seen, name),
         asyncio.gather(
             *(asyncio.to_thread(history.status_history, name, (now - w).timestamp()) for w in WINDOWS.values())
         ),
@@ -67,6 +77,7 @@ async def item(request: web.Request) -> web.Response:
     doc["runs"] = runs
     doc["transitions"] = transitions
     doc["uptime_pct"] = {k: uptime(h, now - w, now) for (k, w), h in zip(WINDOWS.items(), spans, strict=True)}
+    doc["uptime_observed_since"] = _iso(first) if first else None  # a window longer than this is partly unknown
     return web.json_response(doc)
 
 

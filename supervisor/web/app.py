@@ -71,6 +71,9 @@ def create_app(backend: Backend) -> web.Application:
     async def index(request: web.Request) -> web.FileResponse:
         return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
+    async def favicon(request: web.Request) -> web.FileResponse:
+        return web.FileResponse(STATIC / "favicon.svg", headers={"Content-Type": "image/svg+xml"})
+
     app.router.add_get("/health", api.health)
     app.router.add_get("/api/items", api.items)
     app.router.add_get("/api/items/{name}", api.item)
@@ -84,5 +87,6 @@ def create_app(backend: Backend) -> web.Application:
     app.router.add_get("/api/openapi.json", openapi_handler)
     app.router.add_get("/metrics", metrics_handler)
     app.router.add_get("/", index)
+    app.router.add_get("/favicon.ico", favicon)
     app.router.add_static("/static/", STATIC)
     return app

@@ -15,8 +15,13 @@ class Token:
 
     def __init__(self, spec: ServerSpec) -> None:
         self.problem: str | None = None
+        self._value: str | None = None
+        self.refresh(spec)
+
+    def refresh(self, spec: ServerSpec) -> None:
+        """Resolve the token again (a reload: the environment file or the token file may have changed)."""
         try:
-            self._value = resolve(None if spec.token_file else spec.token_env, spec.token_file)
+            self._value, self.problem = resolve(None if spec.token_file else spec.token_env, spec.token_file), None
         except SecretUnavailable as exc:
             self._value, self.problem = None, f"no API token configured ({exc})"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import structlog
 from aiohttp import web
 
+from supervisor.config.registry import Registry
 from supervisor.web.actions import TOKEN
 from supervisor.web.app import create_app
 from supervisor.web.backend import Backend
@@ -18,12 +19,13 @@ class WebServer:
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
         self.runner: web.AppRunner | None = None
+        self.app: web.Application | None = None
 
     async def start(self) -> None:
         """Bind and serve."""
         spec = self.backend.registry.server
         host, port = spec.host_port
-        app = create_app(self.backend)
+        app = self.app = create_app(self.backend)
         self.runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self.runner.setup()
         try:
@@ -37,6 +39,11 @@ class WebServer:
         if app[TOKEN].problem:
             log.info("api_actions_disabled", reason=app[TOKEN].problem, hint=f"set {spec.token_env} to allow them")
         log.info("http_listening", url=f"http://{spec.listen}/")
+
+    def refresh(self, registry: Registry) -> None:
+        """A reload: the API token is read again (from a re-read environment file or its token file)."""
+        if self.app is not None:
+            self.app[TOKEN].refresh(registry.server)
 
     async def stop(self) -> None:
         """Close connections and unbind (bounded by aiohttp's shutdown timeout)."""

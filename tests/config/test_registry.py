@@ -108,7 +108,7 @@ def test_it_names_file_line_and_field_for_every_error() -> None:
 
 @pytest.mark.parametrize(
     ("text", "line", "fragment"),
-    [("units: [a.timer\n", 2, "yaml:"), ("- 1\n- 2\n", 1, "expected a mapping"), ("\tfoo: 1\n", 1, "yaml:")],
+    [("units: [a.timer\n", 1, "yaml:"), ("- 1\n- 2\n", 1, "expected a mapping"), ("\tfoo: 1\n", 1, "yaml:")],
 )
 def test_it_reports_yaml_syntax_errors_with_a_line(text: str, line: int, fragment: str) -> None:
     with pytest.raises(RegistryError) as caught:
@@ -132,3 +132,23 @@ def test_validate_exits_2_with_every_error(tmp_path: Path) -> None:
         [sys.executable, "-m", "supervisor", "validate", str(REPO / "registry.yaml")], capture_output=True, text=True
     )
     assert good.returncode == 0, good.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "fragment"),
+    [
+        ("scope: user\ndiscover true\nunits: {}\n", 2, "could not find expected ':'"),
+        ("units:\n  a.timer: {}\n  b.timer\n  c.timer: {}\n", 3, "could not find expected ':'"),
+        ("scope: 'user\ndiscover: true\nunits: {}\n", 1, "quoted scalar that starts here"),
+        ("units: {a.timer: {max_stale: 1h}\nscope: user\n", 1, "flow mapping that starts here"),
+        ("units:\n  a.timer: {}\n b.timer: {}\nscope: user\n", 3, "expected <block end>"),
+        ("scope: user\nstate_dir: /a: b\n", 2, "mapping values are not allowed here"),
+        ("units:\n\ta.timer: {}\n", 2, "cannot start any token"),
+    ],
+    ids=["missing-colon", "key-without-colon", "unclosed-quote", "unclosed-flow", "indent", "colon", "tab"],
+)
+def test_yaml_errors_name_the_line_that_is_broken(text: str, line: int, fragment: str) -> None:
+    with pytest.raises(RegistryError) as err:
+        parse_registry(text, "r.yaml")
+    [message] = err.value.errors
+    assert message.startswith(f"r.yaml:{line}: yaml: ") and fragment in message, message

@@ -66,3 +66,66 @@ def test_a_failing_timer_is_red_and_run_now_turns_it_green(lab: Lab) -> None:
         browser.close()
     runs = [e for e in lab.events("audit") if e["action"] == "run"]
     assert [(e["item"], e["result"]) for e in runs] == [(bad, "ok")]
+
+
+def test_sixty_items_keep_their_order_across_polls_on_a_laptop_screen(lab: Lab) -> None:
+    flag = lab.dir / "broken"
+    flag.touch()
+    names = []
+    for i in range(58):  # units written at once, one daemon-reload
+        name = lab.name(f"job{i:02d}")
+        fails = f"ExecStart=/bin/sh -c 'test ! -e {flag}'" if i % 10 == 3 else "ExecStart=/bin/true"
+        lab.um.write_unit(f"{name}.service", f"[Service]\nType=oneshot\n{fails}\n")
+        lab.um.write_unit(f"{name}.timer", "[Timer]\nOnActiveSec=0\nOnUnitActiveSec=1h\nAccuracySec=1ms\n")
+        lab._units += [f"{name}.timer", f"{name}.service"]
+        names.append(f"{name}.timer")
+    lab.um.systemctl("daemon-reload")
+    lab.um.systemctl("start", *names)
+    # a worker crashing every 2 s under Restart=always: one incident, not a card that blinks
+    crashy = lab.service(
+        "worker",
+        "ExecStart=/bin/sh -c 'sleep 1.5; exit 3'\nRestart=always\nRestartSec=0.5\n[Unit]\nStartLimitIntervalSec=0",
+    )
+    steady = lab.service("api", "ExecStart=/bin/sleep 600")
+    lab.env["MISSIONCTL_TOKEN"] = "dash-token"
+    units = "".join(f"  {n}: {{}}\n" for n in names) + f"  {crashy}: {{critical: true}}\n  {steady}: {{}}\n"
+    lab.write_registry(units)
+    lab.start_daemon()
+    wait_until(lambda: lab.status_of(crashy) == "down", what="the worker down")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        page.goto(f"http://127.0.0.1:{lab.port}/")
+        expect(page.locator(".card")).to_have_count(60)
+        expect(page.locator("#summary")).to_have_text("53/60 OK")
+        expect(page.locator("#updated")).to_contain_text("(host)")
+        order = page.locator(".card").evaluate_all("cards => cards.map(c => c.dataset.item)")
+        problems = order[:7]
+        assert crashy in problems and all(n in problems for n in names[3::10])
+        assert order[7:] == sorted(order[7:]) and problems == sorted(problems)
+        page.screenshot(path=str(ARTIFACTS / "dashboard-60-items-1366x768.png"))
+        page.screenshot(path=str(ARTIFACTS / "dashboard-60-items-full.png"), full_page=True)
+        seen = set()
+        for _ in range(6):  # 6 polls, 2 s apart, while the worker keeps crashing and restarting
+            page.wait_for_timeout(2100)
+            assert page.locator(".card").evaluate_all("cards => cards.map(c => c.dataset.item)") == order
+            seen.add(page.locator(f'.card[data-item="{crashy}"]').get_attribute("data-status"))
+        assert seen == {"down"}  # the incident, not every blink
+
+        page.locator(f'.card[data-item="{crashy}"]').click()
+        expect(page.locator("#d-facts")).to_contain_text("% since ")  # uptime over what was observed
+        expect(page.locator("#d-reason")).to_contain_text("systemd is restarting it")
+        page.screenshot(path=str(ARTIFACTS / "dashboard-detail-1366x768.png"))
+
+        answers = iter(["dash-token", "2h"])  # the token, then how long to pause
+        page.on("dialog", lambda dialog: dialog.accept(next(answers)))
+        page.locator(f'.card[data-item="{steady}"]').click()
+        page.get_by_role("button", name="Pause").click()
+        expect(page.locator("#d-result")).to_contain_text("pause: ok until ")
+        expect(page.locator(f'.card[data-item="{steady}"]')).to_have_attribute("data-status", "paused")
+        expect(page.locator("#d-facts")).to_contain_text("until ")
+        assert page.request.get(f"http://127.0.0.1:{lab.port}/favicon.ico").status == 200
+        browser.close()
+    [pause] = [e for e in lab.events("audit") if e["action"] == "pause"]
+    assert pause["detail"].startswith("until ")

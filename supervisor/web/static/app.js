@@ -2,6 +2,19 @@
 // Mission Control dashboard: polls the JSON API; actions ask for the token once per browser session.
 const RED = new Set(["stale", "failed", "dead", "down", "missing", "never-triggered", "hung"]);
 let selected = null;
+let tz = {name: "UTC", offset_s: 0};  // the host's time zone: every time is shown in it
+
+function pad(n) { return String(n).padStart(2, "0"); }
+
+function when(iso) {
+  // a time in the host's zone: "14:03:07" today, "11-21 14:03" otherwise
+  if (!iso) return "-";
+  const d = new Date(Date.parse(iso) + tz.offset_s * 1000);
+  const now = new Date(Date.now() + tz.offset_s * 1000);
+  const time = pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes());
+  if (d.toISOString().slice(0, 10) === now.toISOString().slice(0, 10)) return time + ":" + pad(d.getUTCSeconds());
+  return pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate()) + " " + time;
+}
 
 function colour(item) {
   if (item.status === "paused") return "gray";
@@ -46,13 +59,20 @@ async function refresh() {
   let doc;
   try { doc = await getJSON("/api/items"); } catch (e) { document.getElementById("summary").textContent = "unreachable"; return; }
   if (!doc.items) return;
+  if (doc.timezone) tz = doc.timezone;
   const summary = document.getElementById("summary");
   summary.textContent = doc.summary;
   summary.className = "summary " + (doc.status === "ok" ? "ok" : "bad");
-  document.getElementById("updated").textContent = "updated " + new Date().toLocaleTimeString();
+  document.getElementById("updated").textContent = "updated " + when(new Date().toISOString()) + " · times in " + tz.name + " (host)";
+  const banner = document.getElementById("banner");
+  const reg = doc.registry;
+  banner.hidden = !(reg && reg.status === "rejected");
+  if (!banner.hidden) banner.textContent = "Registry " + reg.path + " was rejected at " + when(reg.at) +
+    "; running the previous configuration. " + reg.errors.join(" · ");
   const grid = document.getElementById("grid");
+  // problems first, then by name: positions change only when an incident opens or ends
   grid.replaceChildren(...doc.items
-    .sort((a, b) => (a.status === "ok") - (b.status === "ok") || a.name.localeCompare(b.name))
+    .sort((a, b) => (b.problem - a.problem) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     .map(card));
   if (selected) showDetail(selected, false);
 }
@@ -61,10 +81,11 @@ function card(item) {
   const c = el("div", {class: "card " + colour(item), tabindex: "0", "data-item": item.name, "data-status": item.status});
   c.append(el("div", {class: "name"}, item.name + (item.critical ? " ★" : "")));
   c.append(el("div", {class: "status"}, item.status));
+  if (item.problem && item.since) c.append(el("div", {class: "line since"}, "since " + when(item.since) + " (" + dur((Date.now() - Date.parse(item.since)) / 1000) + ")"));
   if (item.running_since) c.append(el("div", {class: "line running"}, "running for " + dur((Date.now() - Date.parse(item.running_since)) / 1000)));
   if (item.status !== "ok") c.append(el("div", {class: "line"}, item.reason));
   if (item.kind === "timer") {
-    c.append(el("div", {class: "line"}, "last run " + ago(item.last_trigger) + " · next " + ago(item.next_elapse)));
+    c.append(el("div", {class: "line"}, "fired " + ago(item.last_trigger) + " · next " + ago(item.next_elapse)));
     c.append(el("div", {class: "line"}, "age " + (item.age_s === null ? "never" : dur(item.age_s)) + " / " +
       (item.budget_s ? dur(item.budget_s) : "no budget")));
   }
@@ -88,19 +109,24 @@ async function showDetail(name, reset) {
   pill.className = "pill " + colour(d);
   document.getElementById("d-reason").textContent = d.reason;
   if (reset) document.getElementById("d-result").textContent = "";
-  const facts = [["kind", d.kind + (d.critical ? ", critical" : "")], ["last trigger", ago(d.last_trigger)],
-    ["next", ago(d.next_elapse)], ["budget", d.budget_s ? dur(d.budget_s) + " (" + d.budget_source + ")" : "-"],
-    ["max runtime", d.max_runtime_s ? dur(d.max_runtime_s) + " (" + d.max_runtime_source + ")" : (d.kind === "timer" ? "- (" + d.max_runtime_source + ")" : "-")],
-    ["restarts", d.restarts_in_window + " of " + d.restart_max + " per " + dur(d.restart_per_s) + (d.escalated ? " — ESCALATED" : "")],
-    ["uptime 24h / 7d / 30d", ["24h", "7d", "30d"].map(k => d.uptime_pct[k] === null ? "-" : d.uptime_pct[k].toFixed(1) + "%").join(" / ")]];
-  if (d.paused) facts.push(["paused", d.paused_until ? "until " + d.paused_until : "until resumed"]);
-  if (d.running_since) facts.splice(1, 0, ["running since", ago(d.running_since) + " (" + d.running_since + ")"]);
+  const timer = d.kind === "timer";
+  const facts = [["kind", d.kind + (d.critical ? ", critical" : "")]];
+  if (d.problem && d.since) facts.push(["since", when(d.since) + " (" + ago(d.since) + ")"]);
+  if (timer) facts.push(["last trigger", d.last_trigger ? when(d.last_trigger) + " (" + ago(d.last_trigger) + ")" : "never"],
+    ["next", d.next_elapse ? when(d.next_elapse) + " (" + ago(d.next_elapse) + ")" : "none"],
+    ["budget", d.budget_s ? dur(d.budget_s) + " (" + d.budget_source + ")" : "-"],
+    ["max runtime", d.max_runtime_s ? dur(d.max_runtime_s) + " (" + d.max_runtime_source + ")" : "- (" + d.max_runtime_source + ")"]);
+  facts.push(["restarts", d.restarts_in_window + " of " + d.restart_max + " per " + dur(d.restart_per_s) + (d.escalated ? " — ESCALATED" : "")],
+    ["uptime", uptimeText(d)]);
+  document.querySelectorAll(".timer-only").forEach(e => { e.hidden = !timer; });
+  if (d.paused) facts.push(["paused", d.paused_until ? "until " + when(d.paused_until) : "until resumed"]);
+  if (d.running_since) facts.splice(1, 0, ["running since", when(d.running_since) + " (" + ago(d.running_since) + ")"]);
   document.getElementById("d-facts").replaceChildren(...facts.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
   drawTimeline(d.runs.slice().reverse());
   document.querySelector("#d-runs tbody").replaceChildren(...d.runs.map(r => {
     const tr = el("tr", {class: (r.failure ? "failed" : "") + (r.anomaly ? " anomaly" : ""), tabindex: "0", "data-run": r.id});
     const verdict = r.failure ? r.failure : r.result + (r.anomaly ? " · " + r.anomaly : "");
-    [ago(r.ended_at), dur(r.duration_s), verdict, r.trigger].forEach(t => tr.append(el("td", {}, t)));
+    [when(r.ended_at), dur(r.duration_s), verdict, r.trigger].forEach(t => tr.append(el("td", {}, t)));
     tr.addEventListener("click", () => showRun(r.id));
     tr.addEventListener("keydown", (e) => { if (e.key === "Enter") showRun(r.id); });
     return tr;
@@ -110,7 +136,7 @@ async function showDetail(name, reset) {
     showOutput(last ? last : null);
   }
   document.getElementById("d-transitions").replaceChildren(...d.transitions.map(t =>
-    el("li", {}, ago(t.at) + ": " + (t.from || "unknown") + " → " + t.to + " — " + t.reason)));
+    el("li", {}, when(t.at) + ": " + (t.from || "unknown") + " → " + t.to + " — " + t.reason)));
 }
 
 let shownRun = null;
@@ -129,6 +155,24 @@ async function showRun(id) {
   if (r.error) return;
   shownRun = id;
   showOutput(r);
+}
+
+const WINDOWS = [["24h", 86400], ["7d", 604800], ["30d", 2592000]];
+
+function uptimeText(d) {
+  // only over the time actually observed: a window longer than that says "since ..." once
+  const since = d.uptime_observed_since ? Date.parse(d.uptime_observed_since) : null;
+  const parts = [];
+  for (const [k, secs] of WINDOWS) {
+    const pct = d.uptime_pct[k];
+    if (pct === null || pct === undefined) continue;
+    if (since !== null && since > Date.now() - secs * 1000) {
+      parts.push(pct.toFixed(1) + "% since " + when(d.uptime_observed_since));
+      break;
+    }
+    parts.push(pct.toFixed(1) + "% over " + k);
+  }
+  return parts.length ? parts.join(" · ") : "-";
 }
 
 function drawTimeline(runs) {
@@ -160,11 +204,20 @@ async function act(action) {
     if (!token) return;
     sessionStorage.setItem("missionctl-token", token);
   }
-  const r = await fetch("/api/items/" + encodeURIComponent(selected) + "/" + action,
-    {method: "POST", headers: {"Authorization": "Bearer " + token}});
+  const options = {method: "POST", headers: {"Authorization": "Bearer " + token}};
+  if (action === "pause") {
+    const howLong = prompt("Pause for how long? e.g. 30m, 2h, 1d (empty: until resumed)", "1h");
+    if (howLong === null) return;
+    if (howLong.trim()) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify({until: howLong.trim()});
+    }
+  }
+  const r = await fetch("/api/items/" + encodeURIComponent(selected) + "/" + action, options);
   const body = await r.json();
   if (r.status === 401) sessionStorage.removeItem("missionctl-token");
-  document.getElementById("d-result").textContent = action + ": " + (body.result || body.error);
+  document.getElementById("d-result").textContent = action + ": " + (body.result || body.error) +
+    (body.until ? " until " + when(body.until) : "");
   setTimeout(refresh, 300);
 }
 
