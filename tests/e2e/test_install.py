@@ -7,6 +7,7 @@ hardened restarts, uninstall and purge.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import time
 import urllib.request
@@ -57,6 +58,9 @@ def write_registry(vps: Container, units: str, alerts: str = "") -> None:
 def test_1_a_fresh_install_runs_and_a_second_is_a_no_op_for_config(vps: Container) -> None:
     first = vps.run("bash", str(REPO / "install.sh"), timeout=900)
     assert "Mission Control is running." in first.stdout, first.stdout + first.stderr
+    for noise in ("Deprecat", "BuildBackendWarning", "SetuptoolsDeprecationWarning"):
+        assert noise not in first.stdout + first.stderr, (noise, first.stderr)
+    assert vps.run("missionctl", "--version").stdout.startswith("missionctl ")  # on PATH
     assert "dashboard:  http://127.0.0.1:8001/" in first.stdout
     assert show(vps, "ActiveState") == "active"
     assert show(vps, "ActiveState", "missionctl-fallback.timer") == "active"
@@ -129,6 +133,50 @@ def test_2b_a_failing_jobs_own_output_reaches_the_alert_the_api_and_logs(vps: Co
     assert "Connection refused" in logs.stdout and "exit-code, exit status 2" in logs.stdout, logs
     assert secret not in logs.stdout + run["output"] + journal(vps)
     assert "output unavailable" not in journal(vps)
+
+
+def test_2c_reload_refuses_a_broken_registry_and_picks_up_new_secrets(vps: Container, receiver: Receiver) -> None:
+    registry = vps.root / "etc/missionctl/registry.yaml"
+    good = registry.read_text()
+    registry.write_text(good.replace("units:\n", "units:\n  broken.timer: {max_stale: soon}\n", 1))
+    reload = vps.run("systemctl", "reload", "missionctl", check=False)
+    assert reload.returncode != 0, reload
+    doc = wait(lambda: (d := http(HEALTH)[1]) and d["registry"]["status"] == "rejected" and d, what="rejection")
+    assert doc["status"] in ("degraded", "down"), doc
+    assert any("units[broken.timer].max_stale: invalid duration 'soon'" in e for e in doc["registry"]["errors"])
+    assert "broken.timer" in vps.run("systemctl", "status", "missionctl", "--no-pager", check=False).stdout
+    shown = vps.run("missionctl", "status", check=False)  # still works, from the running configuration
+    assert "demo-out.timer" in shown.stdout and "REGISTRY REJECTED" in shown.stdout, shown
+    assert "running configuration" in shown.stderr
+    assert show(vps, "ActiveState") == "active"
+
+    secret = "new-hook-secret-7d21"
+    env = vps.root / "etc/missionctl/missionctl.env"
+    env.write_text(env.read_text() + f"NEWHOOK_SECRET={secret}\n")
+    alerts = f"  webhook:\n    - {{url: '{receiver.url('/vps')}', secret_env: HOOK_SECRET}}\n"
+    alerts += f"    - {{url: '{receiver.url('/signed')}', secret_env: NEWHOOK_SECRET}}\n"
+    text = good.replace(f"  webhook: [{{url: '{receiver.url('/vps')}', secret_env: HOOK_SECRET}}]\n", alerts)
+    assert text != good
+    registry.write_text(text)
+    vps.run("systemctl", "reload", "missionctl")  # no restart: the new secret comes with the reload
+    assert wait(lambda: http(HEALTH)[1]["registry"]["status"] == "ok", what="the registry accepted")
+    units = vps.root / "etc/systemd/system"
+    (units / "demo-sig.service").write_text("[Service]\nType=oneshot\nExecStart=/bin/false\n")
+    (units / "demo-sig.timer").write_text("[Timer]\nOnActiveSec=1s\nOnUnitActiveSec=1h\nAccuracySec=1ms\n")
+    vps.run("systemctl", "daemon-reload")
+    vps.run("systemctl", "start", "demo-sig.timer")
+    registry.write_text(text.replace("units:\n", "units:\n  demo-sig.timer: {}\n", 1))
+    vps.run("systemctl", "reload", "missionctl")
+    signed = wait(
+        lambda: [r for r in receiver.received if r.path == "/signed" and r.json["item"] == "demo-sig.timer"],
+        what="the alert on the new channel",
+    )
+    body = signed[0].body
+    mac = hmac.new(secret.encode(), signed[0].headers["X-Missionctl-Timestamp"].encode() + b"." + body, "sha256")
+    assert signed[0].headers["X-Missionctl-Signature"] == f"sha256={mac.hexdigest()}"
+    assert "NEWHOOK_SECRET is not set" not in journal(vps)
+    test = vps.run("missionctl", "alerts", "test", "webhook:1")  # a root shell reads the same secrets
+    assert test.stdout.strip() == "webhook:1: sent", test
 
 
 def test_3_a_hung_supervisor_is_killed_by_the_watchdog_and_restarted(vps: Container) -> None:
@@ -214,7 +262,8 @@ def test_6_uninstall_keeps_config_and_purge_leaves_nothing(vps: Container) -> No
     assert left.strip() == "", left
     assert not (vps.root / "opt/missionctl").exists()
     assert (vps.root / "etc/missionctl/registry.yaml").exists() and (vps.root / "var/lib/missionctl").exists()
-    vps.run("bash", str(REPO / "install.sh"), "--purge")
+    purge = vps.run("bash", str(REPO / "install.sh"), "--purge")
+    assert purge.stdout.strip() == "Mission Control removed with its configuration and state", purge.stdout
     for path in (
         "etc/missionctl",
         "var/lib/missionctl",
@@ -222,5 +271,6 @@ def test_6_uninstall_keeps_config_and_purge_leaves_nothing(vps: Container) -> No
         "opt/missionctl",
         "etc/systemd/system/missionctl.service",
         "etc/systemd/system/missionctl-fallback.timer",
+        "usr/local/bin/missionctl",
     ):
         assert not (vps.root / path).exists(), path
