@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 from tests.harness.lab import Lab, wait_until
@@ -104,3 +105,26 @@ def test_status_prints_a_table(lab: Lab) -> None:
     row = next(line for line in lines if line.startswith(t))
     assert " ok " in row and "derived: 2.5 × OnUnitActiveSec=6h" in row and "success" in row
     assert "1/1 OK" in r.stdout and "supervisor daemon: not running" in r.stdout
+
+
+def test_validate_warns_about_a_unit_systemd_does_not_know(lab: Lab) -> None:
+    t = lab.timer("real", "OnCalendar=daily")
+    lab.write_registry(f"  {t}: {{}}\n  bakcup-{lab.tag}.timer: {{}}\n")
+    r = lab.cli("validate", "--user", str(lab.registry))
+    assert r.returncode == 0, r.stderr
+    [warning] = r.stderr.splitlines()
+    assert warning == f"{lab.registry}:7: units[bakcup-{lab.tag}.timer]: warning: systemd has no such unit (not-found)"
+    assert "ok (2 units listed" in r.stdout
+
+
+def test_status_and_check_keep_working_from_the_running_configuration(lab: Lab) -> None:
+    t = lab.timer("kept", "OnActiveSec=0\nOnUnitActiveSec=1h")
+    lab.write_registry(f"  {t}: {{}}\n")
+    lab.start_daemon()
+    lab.registry.write_text(lab.registry.read_text() + "  broken.timer: {max_stale: soon}\n")
+    r = lab.cli("check", "--user", "--json", "--registry", str(lab.registry))
+    assert r.returncode == 0, r.stderr
+    assert "broken.timer].max_stale: invalid duration 'soon'" in r.stderr and "running configuration" in r.stderr
+    assert [i["name"] for i in json.loads(r.stdout)["items"]] == [t]
+    missing = lab.cli("check", "--user", "--registry", str(lab.dir / "nowhere.yaml"))
+    assert missing.returncode == 2
