@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from supervisor.config.durations import Duration
 
@@ -17,7 +17,7 @@ Channel = Literal["email", "discord", "webhook"]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class _Secret(_Model):
@@ -47,7 +47,7 @@ class EmailSpec(_Secret):
     to: tuple[str, ...] = Field(min_length=1)
     timeout: Duration = 15.0
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _tls_modes(self) -> EmailSpec:
@@ -129,6 +129,14 @@ class ServerSpec(_Model):
     token_file: str | None = None
     public_url: str | None = None
     snapshot_ttl: Duration = Field(30.0, gt=0)  # older snapshots trigger one background refresh
+
+    @field_validator("listen")
+    @classmethod
+    def _port_in_range(cls, value: str) -> str:
+        port = int(value.rpartition(":")[2])
+        if not 1 <= port <= 65535:
+            raise ValueError(f"port {port} is not between 1 and 65535")
+        return value
 
     @property
     def host_port(self) -> tuple[str, int]:

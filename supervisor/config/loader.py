@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
+from supervisor.config import yamlsafe
 from supervisor.config.registry import Registry
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 #: The daemon's copy of the registry it runs with, in its state directory.
 ACTIVE_REGISTRY = "registry.active.yaml"
@@ -22,31 +26,39 @@ class RegistryError(Exception):
         self.errors = errors
 
 
-class _Loader(yaml.SafeLoader):
-    """Safe loader that keeps every scalar as YAML types, nothing executable."""
-
-
 def load_registry(path: Path) -> Registry:
-    """Parse and validate the registry at ``path``; RegistryError lists every problem."""
+    """Parse and validate the registry at ``path``; RegistryError lists every problem, nothing else is raised.
+
+    Every reader of the registry (``validate``, ``check``, ``status``, ``run`` and the
+    daemon's SIGHUP) goes through here.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RegistryError([f"{path}: cannot read registry: {exc}"]) from exc
+        text = yamlsafe.read_text(path)
+    except yamlsafe.YamlProblem as exc:
+        raise RegistryError([f"{path}:{exc.line}: {exc.field}: {exc.message}"]) from None
     return parse_registry(text, str(path))
 
 
 def parse_registry(text: str, filename: str) -> Registry:
-    """Parse registry text; ``filename`` is only used in messages."""
+    """Parse registry text; ``filename`` is only used in messages. Raises RegistryError only."""
     try:
-        node = yaml.compose(text, Loader=_Loader)
-    except yaml.MarkedYAMLError as exc:
-        raise RegistryError([_yaml_error(exc, filename)]) from exc
-    except yaml.YAMLError as exc:
-        raise RegistryError([f"{filename}:1: yaml: {exc}"]) from exc
+        return _parse(text, filename)
+    except RegistryError as exc:
+        raise RegistryError([_one_line(e) for e in exc.errors]) from None
+    except (RecursionError, MemoryError) as exc:  # bounded above; a last line of defence, not a path
+        raise RegistryError([f"{filename}:1: yaml: too complex to read ({type(exc).__name__})"]) from None
+    except Exception as exc:  # noqa: BLE001 - a registry must never crash its reader
+        raise RegistryError([f"{filename}:1: (file): cannot be read: {type(exc).__name__}: {exc}"]) from None
+
+
+def _parse(text: str, filename: str) -> Registry:
+    try:
+        data, node = yamlsafe.load(text)
+    except yamlsafe.YamlProblem as exc:
+        raise RegistryError([f"{filename}:{exc.line}: {exc.field}: {exc.message}"]) from None
     if node is None:
         return Registry()
     errors = [f"{filename}:{line}: {field}: duplicate key" for line, field in _duplicates(node, ())]
-    data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
     if not isinstance(data, dict):
         errors.append(f"{filename}:{node.start_mark.line + 1}: (top): expected a mapping of settings")
         raise RegistryError(errors)
@@ -57,28 +69,15 @@ def parse_registry(text: str, filename: str) -> Registry:
             loc = tuple(err["loc"])
             line = _line_of(node, loc)
             errors.append(f"{filename}:{line}: {_field(loc)}: {_message(err)}")
-        raise RegistryError(_by_line(errors)) from exc
+        raise RegistryError(_by_line(errors)) from None
     if errors:
         raise RegistryError(errors)
     return registry
 
 
-def _yaml_error(exc: yaml.MarkedYAMLError, filename: str) -> str:
-    """``file:line: yaml: problem``, on the line where the broken construct is.
-
-    For a key, quoted scalar or flow collection left open, PyYAML notices the problem
-    only further down (often the next line, or the end of the file); the place the
-    construct started (its context mark) is where it must be fixed. For block
-    structure errors the problem mark is already right.
-    """
-    context = exc.context or ""
-    opened = exc.context_mark is not None and ("scanning" in context or "flow" in context)
-    mark = exc.context_mark if opened else (exc.problem_mark or exc.context_mark)
-    line = mark.line + 1 if mark else 1
-    message = exc.problem or str(exc)
-    if opened:
-        message += f" ({context} that starts here)"
-    return f"{filename}:{line}: yaml: {message}"
+def _one_line(text: str) -> str:
+    """An error is one line: control characters (a newline in a unit name...) are shown escaped."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def _by_line(errors: list[str]) -> list[str]:

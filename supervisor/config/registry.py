@@ -17,7 +17,7 @@ UnitName = Annotated[str, AfterValidator(check_unit_name)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class RestartSpec(_Model):
@@ -36,7 +36,7 @@ class RestartSpec(_Model):
 class Defaults(_Model):
     """Settings every unit inherits unless it says otherwise."""
 
-    stale_factor: float = Field(2.5, gt=0)
+    stale_factor: float = Field(2.5, gt=0, le=1000)
     restart: RestartSpec = RestartSpec()
     on_stale: OnStale = OnStale.RESTART
     on_hung: OnHung = OnHung.ALERT
@@ -48,7 +48,7 @@ class UnitSpec(_Model):
     """One supervised unit; every field optional."""
 
     max_stale: Duration | None = Field(None, gt=0)
-    stale_factor: float | None = Field(None, gt=0)
+    stale_factor: float | None = Field(None, gt=0, le=1000)
     critical: bool = False
     on_stale: OnStale | None = None
     restart: RestartSpec | None = None

@@ -6,6 +6,10 @@ import os
 import re
 from pathlib import Path
 
+from supervisor.adapters.bounded import Refused, read_regular
+
+MAX_SECRET_BYTES = 64 * 1024
+
 
 class SecretUnavailable(Exception):
     """A configured secret cannot be read (the message names where, never what)."""
@@ -21,9 +25,9 @@ def resolve(env: str | None, file: str | None) -> str | None:
     if file:
         path = Path(os.path.expandvars(file))
         try:
-            return path.read_text().strip()
-        except OSError as exc:
-            raise SecretUnavailable(f"cannot read secret file {path}: {exc.strerror}") from None
+            return read_regular(path, MAX_SECRET_BYTES).decode("utf-8", "replace").strip()
+        except Refused as exc:
+            raise SecretUnavailable(f"cannot read secret file {path}: {exc}") from None
     return None
 
 

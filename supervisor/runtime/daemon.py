@@ -49,6 +49,7 @@ log = structlog.get_logger("missionctl")
 
 HEARTBEAT_EVERY_S = 30.0
 OUTPUT_TIMEOUT_S = 5.0  # a journal read that takes longer is given up (the alert goes out without it)
+RELOAD_TIMEOUT_S = 10.0  # a registry that takes longer to read is rejected (the loader bounds it far below)
 COALESCE_S = 0.02
 RESHAPE_MIN_GAP_S = 5.0
 
@@ -187,7 +188,7 @@ class Daemon:
         if self._stop.is_set():
             return
         if self._reload:
-            self._reload_registry()
+            await self._reload_registry()
         if self._reload_channels and self.alerts is not None:
             self._reload_channels = False
             await self.alerts.restart(self.registry)
@@ -383,7 +384,7 @@ class Daemon:
 
     # registry reload and watchdog --------------------------------------------------
 
-    def _reload_registry(self) -> None:
+    async def _reload_registry(self) -> None:
         self._reload = False
         self._reload_channels = True  # secrets may have changed even when the registry did not
         if self.env is not None:
@@ -392,18 +393,19 @@ class Daemon:
                 log.info("secrets_reloaded", path=str(self.env.path), changed=sorted(changed), removed=sorted(removed))
         if self.server is not None:
             self.server.refresh(self.registry)  # the API token, from the environment just re-read
-        try:
-            registry = load_registry(self.registry_path)
-        except RegistryError as exc:
+        path = self.registry_path
+        try:  # off the loop, and bounded: whatever is at the path, supervision goes on
+            registry = await asyncio.wait_for(asyncio.to_thread(load_registry, path), RELOAD_TIMEOUT_S)
+        except (RegistryError, TimeoutError) as exc:
+            late = f"{path}:1: (file): not read within {RELOAD_TIMEOUT_S:g}s"
+            errors = exc.errors if isinstance(exc, RegistryError) else [late]
             self.registry_problem = {
-                "path": str(self.registry_path),
+                "path": str(path),
                 "status": "rejected",
                 "at": iso(datetime.now(UTC)),
-                "errors": exc.errors,
+                "errors": errors,
             }
-            log.error(
-                "registry_rejected", path=str(self.registry_path), errors=exc.errors, kept="running configuration"
-            )
+            log.error("registry_rejected", path=str(path), errors=errors, kept="running configuration")
             return
         if registry.state_dir != self.registry.state_dir:
             log.error(

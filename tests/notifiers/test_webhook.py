@@ -118,3 +118,12 @@ def test_backoff_doubles_from_one_second_to_a_five_minute_cap(attempts: int) -> 
     base = min(300.0, 2.0 ** (attempts - 1))
     assert backoff_s(attempts, lambda: 0.0) == base / 2
     assert backoff_s(attempts, lambda: 1.0) == base
+
+
+@pytest.mark.parametrize("path", ["/dev/zero", "/dev/null/x", "/"])
+def test_a_secret_file_that_is_not_a_regular_file_is_refused_not_read(path: str) -> None:
+    from supervisor.notifiers.secrets import SecretUnavailable, resolve
+
+    with pytest.raises(SecretUnavailable) as caught:
+        resolve(None, path)
+    assert str(caught.value).startswith(f"cannot read secret file {path}: ")
