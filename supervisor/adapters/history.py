@@ -17,8 +17,11 @@ from supervisor.adapters.sqlite import Database
 from supervisor.core.runs import STATS_WINDOW, RunStats
 from supervisor.core.times import iso_ts as _iso
 
-#: Columns added to ``runs`` after the first release (added in place to an older database).
-_RUN_COLUMNS = {"failure": "TEXT", "anomaly": "TEXT", "output": "TEXT"}
+#: Columns added after the first release (added in place to an older database).
+_ADDED_COLUMNS = {
+    "runs": {"failure": "TEXT", "anomaly": "TEXT", "output": "TEXT"},
+    "audit": {"count": "INTEGER NOT NULL DEFAULT 1"},
+}
 RunRow = tuple[
     str, str, str, float | None, float | None, float | None, str, int | None, str, str | None, str | None, str | None
 ]
@@ -56,7 +59,8 @@ CREATE TABLE IF NOT EXISTS audit (
     action TEXT NOT NULL,
     item TEXT,
     result TEXT NOT NULL,
-    detail TEXT
+    detail TEXT,
+    count INTEGER NOT NULL DEFAULT 1
 );
 CREATE TABLE IF NOT EXISTS maintenance (
     task TEXT PRIMARY KEY,
@@ -73,11 +77,12 @@ class History(Database):
     def __init__(self, path: Path, *, readonly: bool = False) -> None:
         super().__init__(path, SCHEMA, readonly=readonly)
         if not readonly:
-            have = {r["name"] for r in self._read("PRAGMA table_info(runs)")}
-            with self._tx() as db:
-                for column, kind in _RUN_COLUMNS.items():
-                    if column not in have:
-                        db.execute(f"ALTER TABLE runs ADD COLUMN {column} {kind}")
+            for table, columns in _ADDED_COLUMNS.items():
+                have = {r["name"] for r in self._read(f"PRAGMA table_info({table})")}
+                with self._tx() as db:
+                    for column, kind in columns.items():
+                        if column not in have:
+                            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
     def _write(self, sql: str, rows: Iterable[tuple[Any, ...]]) -> int:
         with self._tx() as db:
@@ -102,12 +107,18 @@ class History(Database):
             "INSERT INTO transitions (item, old, new, reason, at, initial) VALUES (?, ?, ?, ?, ?, ?)", rows
         )
 
-    def audit(self, at: float, actor: str, action: str, item: str | None, result: str, detail: str = "") -> None:
-        """One audit entry."""
-        self._write(
-            "INSERT INTO audit (at, actor, action, item, result, detail) VALUES (?, ?, ?, ?, ?, ?)",
-            [(at, actor, action, item, result, detail)],
-        )
+    def audit(self, at: float, actor: str, action: str, item: str | None, result: str, detail: str = "") -> int:
+        """One audit entry; returns its row id."""
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT INTO audit (at, actor, action, item, result, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                (at, actor, action, item, result, detail),
+            )
+            return int(cur.lastrowid or 0)
+
+    def audit_count(self, row: int, count: int) -> None:
+        """An entry that stands for ``count`` requests (refusals coalesced per window)."""
+        self._write("UPDATE audit SET count = ? WHERE id = ?", [(count, row)])
 
     def maintained(self, task: str, at: float, result: str, detail: str) -> None:
         """Record a maintenance task's last run."""
@@ -211,6 +222,7 @@ class History(Database):
                 "item": r["item"],
                 "result": r["result"],
                 "detail": r["detail"],
+                "count": r["count"],
             }
             for r in rows
         ]

@@ -12,6 +12,7 @@ import structlog
 
 from supervisor.adapters.systemd.client import SystemdError
 from supervisor.core.model import Kind, TimerObservation
+from supervisor.core.refusals import Refusals, Write
 from supervisor.core.state import pause, resume
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ class Control:
 
     def __init__(self, daemon: Daemon) -> None:
         self.daemon = daemon
+        self.refusals = Refusals()
 
     def _known(self, item: str) -> None:
         snap = self.daemon.snapshot
@@ -51,11 +53,33 @@ class Control:
             raise UnknownItem(item)
 
     async def audit(self, actor: Actor | str, action: str, item: str | None, result: str, detail: str = "") -> None:
-        """Write one audit entry (also used for refused requests)."""
+        """Write one audit entry."""
         await asyncio.to_thread(
             self.daemon.recorder.history.audit, time.time(), str(actor), action, item, result, detail
         )
         log.info("audit", actor=str(actor), action=action, item=item, result=result, detail=detail)
+
+    async def refused(self, remote: str, action: str, item: str | None, result: str, detail: str = "") -> float | None:
+        """Audit a refused request, coalesced per address and window; seconds to wait when rate-limited."""
+        now = time.time()
+        verdict = self.refusals.note(remote, result, now)
+        history = self.daemon.recorder.history
+        for window, _key in verdict.closed:
+            if window.row is not None:
+                await asyncio.to_thread(history.audit_count, window.row, window.count)
+        if verdict.write is Write.INSERT:
+            actor = f"anonymous@{verdict.key[0]}"
+            row = await asyncio.to_thread(history.audit, now, actor, action, item, result, detail)
+            self.refusals.written(verdict.key, row, verdict.count)
+            log.info("audit", actor=actor, action=action, item=item, result=result, detail=detail)
+        elif verdict.write is Write.UPDATE:
+            window = self.refusals.windows[verdict.key]
+            if window.row is not None:
+                await asyncio.to_thread(history.audit_count, window.row, verdict.count)
+                self.refusals.written(verdict.key, None, verdict.count)
+        if verdict.limited:
+            return self.refusals.retry_after(verdict.key, now)
+        return None
 
     async def run_now(self, item: str, actor: Actor) -> dict[str, Any]:
         """Start the item's service now (a timer's triggered service; a daemon itself)."""

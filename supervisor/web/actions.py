@@ -33,11 +33,15 @@ async def act(request: web.Request) -> web.Response:
     backend = request.app[BACKEND]
     token = request.app[TOKEN]
     remote = request.remote or "?"
-    if not token.configured:
-        await backend.control.audit(f"anonymous@{remote}", action, name, "refused", "no API token configured")
-        raise _json_error(web.HTTPForbidden, token.problem or "no API token configured")
-    if not token.check(request):
-        await backend.control.audit(f"anonymous@{remote}", action, name, "unauthorized")
+    if not token.configured or not token.check(request):
+        why = "refused" if not token.configured else "unauthorized"
+        wait = await backend.control.refused(remote, action, name, why)
+        if wait is not None:
+            raise _json_error(
+                web.HTTPTooManyRequests, "too many refused requests from this address", **{"Retry-After": f"{wait:.0f}"}
+            )
+        if not token.configured:
+            raise _json_error(web.HTTPForbidden, token.problem or "no API token configured")
         raise _json_error(
             web.HTTPUnauthorized,
             "missing or wrong token (Authorization: Bearer … or X-API-Key)",

@@ -33,7 +33,8 @@ class Token:
         auth = request.headers.get("Authorization", "")
         if auth.lower().startswith("bearer "):
             given = auth[7:].strip()
-        return hmac.compare_digest(given.encode(), self._value.encode())
+        # a header is whatever bytes the client sent: compare bytes, never fail on them
+        return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), self._value.encode())
 
     @property
     def configured(self) -> bool:

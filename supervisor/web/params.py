@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from supervisor.config.durations import parse_duration
+from supervisor.config.durations import MAX_SECONDS, parse_duration
 
 
 def bad_request(message: str) -> web.HTTPBadRequest:
@@ -20,7 +20,7 @@ def moment(text: str, field: str) -> datetime:
     """An ISO-8601 time (UTC when no zone is given)."""
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise bad_request(f"{field}: expected an ISO-8601 time such as 2026-11-22T06:00:00Z") from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
@@ -51,20 +51,23 @@ async def pause_until(request: web.Request) -> datetime | None:
     if request.can_read_body:
         try:
             body = await request.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, nested too deep, a 5,000-digit number
             raise bad_request('body: expected JSON such as {"until": "2h"}') from None
         if not isinstance(body, dict):
             raise bad_request("body: expected a JSON object")
         text = body.get("until", text)
     if text in (None, ""):
         return None
-    if not isinstance(text, str | int | float) or isinstance(text, bool):
+    if not isinstance(text, str | int | float) or isinstance(text, bool) or len(str(text)) > 64:
         raise bad_request("until: expected an ISO-8601 time or a duration such as 2h")
+    now = datetime.now(UTC)
     try:
-        return datetime.now(UTC) + timedelta(seconds=parse_duration(text))
+        return now + timedelta(seconds=parse_duration(text))
     except ValueError:
         pass
     until = moment(str(text), "until")
-    if until <= datetime.now(UTC):
+    if until <= now:
         raise bad_request("until: must be in the future")
+    if until > now + timedelta(seconds=MAX_SECONDS):
+        raise bad_request("until: at most ten years ahead (or no until: paused until resumed)")
     return until

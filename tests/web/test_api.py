@@ -66,8 +66,26 @@ async def test_every_mutation_needs_the_token_and_leaves_no_trace_without_it(lab
     assert (await sup.json(f"/api/runs?item={t}"))["runs"] == []
     assert lab.um.systemctl("show", "-P", "ActiveEnterTimestampMonotonic", t).stdout == before
     assert (await sup.json(f"/api/items/{t}"))["paused"] is False
-    audit = (await sup.json("/api/audit?limit=100"))["audit"]
-    assert len(audit) == 16 and {a["result"] for a in audit} == {"unauthorized"}
+    [row] = (await sup.json("/api/audit?limit=100"))["audit"]  # refusals from one address: one row a window
+    assert (row["result"], row["count"], row["actor"]) == ("unauthorized", 16, "anonymous@127.0.0.1")
+
+
+async def test_a_flood_of_refused_requests_is_rate_limited_and_costs_one_audit_row(
+    lab: Lab, start_supervisor: Any
+) -> None:
+    t = lab.timer("flooded", "OnCalendar=yearly")
+    sup = await start_supervisor(f"  {t}: {{}}\n")
+    statuses = []
+    for _ in range(200):
+        r = await sup.client.post(f"/api/items/{t}/run", headers={"Authorization": "Bearer nope"})
+        statuses.append(r.status)
+    assert statuses[:30] == [401] * 30 and set(statuses[30:]) == {429}
+    r = await sup.client.post(f"/api/items/{t}/run", headers={"Authorization": "Bearer nope"})
+    assert int(r.headers["Retry-After"]) >= 1 and (await r.json())["status"] == 429
+    [row] = (await sup.json("/api/audit"))["audit"]
+    assert row["count"] >= 128  # exact up to the limit, then at powers of two, exact when the window closes
+    r = await sup.client.post(f"/api/items/{t}/run", headers=AUTH)  # the token still works from there
+    assert r.status == 202
 
 
 async def test_pause_and_resume(lab: Lab, start_supervisor: Any) -> None:
