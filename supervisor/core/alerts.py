@@ -254,8 +254,13 @@ def alert_wakeups(state: State, policy: AlertPolicy, now: datetime) -> list[date
 
 
 def unconfirmed(state: State) -> list[str]:
-    """Items with a problem not yet announced (to be observed again soon)."""
-    return [n for n, m in state.items.items() if m.status.is_problem and not m.announced]
+    """Items to observe again soon: a problem not yet announced, or a timer that seemed unscheduled."""
+    return [
+        n
+        for n, m in state.items.items()
+        if (m.status.is_problem and not m.announced)
+        or (m.unscheduled_since is not None and m.status is not Status.DEAD)
+    ]
 
 
 RECOVERY_HOOK = "recovery_hook"

@@ -43,9 +43,12 @@ from supervisor.core.runs import (
     with_output,
 )
 from supervisor.core.state import ItemState, State, Transition, is_paused
-from supervisor.core.status import Assessment, Cause, assess
+from supervisor.core.status import Assessment, Cause, assess, unscheduled
 
 _NO_STATS = RunStats()
+#: "Active but nothing scheduled" becomes ``dead`` only if it still holds this long after it was first seen
+#: (between two runs of a timer firing every second, systemd has not computed the next elapse yet).
+UNSCHEDULED_SETTLE = timedelta(seconds=2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,13 +146,17 @@ def decide(
             memory, facts = track(policy, obs, memory, item_stats, restarts.get(name, ()), now)
             run_facts.extend(facts)
             wanted.extend(_output_wanted(policy, facts))
-        found = assess(policy, obs, now, memory, item_stats)
+        previous = state.items.get(name)
+        unscheduled_since = None
+        if isinstance(obs, TimerObservation) and unscheduled(obs):
+            unscheduled_since = (previous.unscheduled_since if previous else None) or now
+        between_runs = unscheduled_since is not None and now - unscheduled_since < UNSCHEDULED_SETTLE
+        found = assess(policy, obs, now, memory, item_stats, between_runs)
         paused = is_paused(state, name, now)
         if paused:
             until = state.paused[name]
             why = f"paused until {until.isoformat()}" if until else "paused"
             found = replace(found, status=Status.PAUSED, reason=f"{why} (would be {found.status}: {found.reason})")
-        previous = state.items.get(name)
         raw = found  # what this look found: actions follow it; the published status may hold an incident
         found, tracking = publish(policy.kind, found, previous, incident, now)
         assessments[name] = found
@@ -160,6 +167,7 @@ def decide(
             ok_since=tracking.ok_since,
             bad=tracking.bad,
             bad_reason=tracking.bad_reason,
+            unscheduled_since=unscheduled_since,
         )
         change = None
         if previous is None or previous.status is not found.status:
@@ -363,6 +371,8 @@ def next_wakeup(
         if current and current.started_at and limit is not None and limit.seconds is not None:
             moments.append(current.started_at + timedelta(seconds=limit.seconds))  # the run becomes hung then
         item = decision.state.items.get(name)
+        if item is not None and item.unscheduled_since is not None and found.status is not Status.DEAD:
+            moments.append(item.unscheduled_since + UNSCHEDULED_SETTLE)  # look again: does it still hold?
         if item is not None and item.ok_since is not None:  # an incident settling
             moments.append(item.ok_since + timedelta(seconds=(alerting or AlertPolicy()).incident.settle_s))
         stoppable = found.status is Status.HUNG and policy.on_hung is OnHung.STOP

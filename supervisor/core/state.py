@@ -56,6 +56,7 @@ class ItemState:
     ok_since: datetime | None = None  # raw ok since, while an incident settles
     bad: Status | None = None  # the raw problem it keeps returning to
     bad_reason: str = ""
+    unscheduled_since: datetime | None = None  # a timer first seen with nothing scheduled (see decide)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +95,7 @@ def to_document(state: State) -> dict[str, Any]:
                 "ok_since": _iso(s.ok_since),
                 "bad": s.bad.value if s.bad else None,
                 "bad_reason": s.bad_reason,
+                "unscheduled_since": _iso(s.unscheduled_since),
             }
             for name, s in sorted(state.items.items())
         },
@@ -184,6 +186,7 @@ def from_document(doc: object) -> State:
                 ok_since=_maybe_time(v.get("ok_since")),
                 bad=Status(v["bad"]) if v.get("bad") else None,
                 bad_reason=str(v.get("bad_reason") or ""),
+                unscheduled_since=_maybe_time(v.get("unscheduled_since")),
             )
             for name, v in doc["items"].items()
         }

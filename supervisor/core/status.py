@@ -51,6 +51,7 @@ def assess(
     now: datetime,
     runs: RunMemory = _NO_RUNS,
     stats: RunStats = _NO_STATS,
+    between_runs: bool = False,
 ) -> Assessment:
     """Status of one item; ``obs`` is None when systemd does not know the unit.
 
@@ -59,7 +60,7 @@ def assess(
     ``failed``/``ok``, a run in progress never does.
     """
     if isinstance(obs, TimerObservation):
-        return assess_timer(policy, obs, now, runs, stats)
+        return assess_timer(policy, obs, now, runs, stats, between_runs)
     if isinstance(obs, DaemonObservation):
         return assess_daemon(obs)
     return Assessment(Status.MISSING, "unit not loaded", policy.kind)
@@ -85,10 +86,33 @@ def assess_daemon(obs: DaemonObservation) -> Assessment:
     return Assessment(Status.OK, f"service {obs.active_state}", Kind.DAEMON)
 
 
+UNSCHEDULED = "timer active but nothing scheduled"
+
+
+def unscheduled(obs: TimerObservation) -> bool:
+    """Active, recurring, idle, and no next elapse: a timer that will never fire again, *if it lasts*.
+
+    systemd computes a timer's next elapse only once the run it triggered has ended: a
+    timer firing every second is briefly in this state between two runs. A timer whose
+    triggered unit is still running (sub-state ``running``) is never in it.
+    """
+    running = obs.service is not None and obs.service.running
+    return obs.next_elapse is None and obs.recurring and not running and obs.sub_state != "running"
+
+
 def assess_timer(
-    policy: ItemPolicy, obs: TimerObservation, now: datetime, runs: RunMemory = _NO_RUNS, stats: RunStats = _NO_STATS
+    policy: ItemPolicy,
+    obs: TimerObservation,
+    now: datetime,
+    runs: RunMemory = _NO_RUNS,
+    stats: RunStats = _NO_STATS,
+    between_runs: bool = False,
 ) -> Assessment:
-    """Timer status, in order of precedence: missing, dead, hung, never-triggered, stale, failed, ok."""
+    """Timer status, in order of precedence: missing, dead, hung, never-triggered, stale, failed, ok.
+
+    ``between_runs``: "nothing scheduled" was first seen only just now; it is not a status
+    until it has held for a moment (``decide`` looks again).
+    """
     if not obs.loaded:
         return Assessment(Status.MISSING, f"unit {obs.load_state}", Kind.TIMER)
     budget = budget_for(policy, obs, now)
@@ -101,9 +125,8 @@ def assess_timer(
     if obs.active_state in _INACTIVE:
         cause = Cause.STOPPED if obs.active_state == "inactive" else Cause.GAVE_UP
         return result(Status.DEAD, f"timer {obs.active_state}", cause)
-    running = obs.service is not None and obs.service.running
-    if obs.next_elapse is None and obs.recurring and not running:
-        return result(Status.DEAD, "timer active but nothing scheduled")
+    if unscheduled(obs) and not between_runs:
+        return result(Status.DEAD, UNSCHEDULED)
     current, last = runs.current, runs.last
     if runs.phase is RunPhase.HUNG and current is not None and current.started_at and limit.seconds is not None:
         took = (now - current.started_at).total_seconds()

@@ -187,3 +187,16 @@ def test_an_item_held_down_while_it_is_up_is_never_restarted() -> None:
     alerts, actions, statuses, _ = replay([(0, UP), (1, CRASHED), (2, UP), (3, UP), (30, UP)], restart=budget)
     assert [(at, type(a).__name__) for at, a in actions] == [(1, "Restart")]  # only while it was really down
     assert statuses[2:] == [Status.DOWN, Status.DOWN, Status.DOWN] and alerts == [(1, "down")]
+
+
+def test_nothing_scheduled_between_two_runs_is_not_dead_unless_it_holds() -> None:
+    gap = timer(next_elapse=None)  # a run just ended; systemd has not computed the next elapse yet
+    steps = [(0, timer()), (1, gap), (1.5, timer()), (3, gap), (4, gap), (5.1, gap)]
+    alerts, actions, statuses, d = replay(steps, item=T)
+    assert (alerts, actions) == ([(5.1, "down")], [])  # alerted once it held; restarted after restart.after
+    assert statuses == [Status.OK, Status.OK, Status.OK, Status.OK, Status.OK, Status.DEAD]
+    assert d.assessments[T].reason == "timer active but nothing scheduled"
+    waiting = decide({T: policy()}, {T: gap}, State(), NOW, alerting=AlertPolicy())
+    assert next_wakeup({T: policy()}, {T: gap}, waiting, NOW, AlertPolicy()) == NOW + timedelta(seconds=2)
+    busy = replace(gap, sub_state="running")  # the timer waits for its unit: never "nothing scheduled"
+    assert replay([(0, busy), (10, busy)], item=T)[2] == [Status.OK, Status.OK]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import time
+import urllib.request
 
 from tests.harness.lab import Lab, wait_until
 from tests.harness.receiver import Receiver
@@ -83,3 +85,36 @@ def test_a_stop_that_outlasts_the_settle_delay_is_alerted_and_restarted(lab: Lab
     wait_until(lambda: lab.events("restart"), timeout=15, what="the restart after the settle delay")
     assert time.monotonic() - stopped_at >= 3
     wait_until(lambda: events(receiver)[:1] == [("down", svc)], what="the down alert")
+
+
+def test_ten_timers_firing_every_second_on_a_busy_cpu_are_never_dead(lab: Lab, receiver: Receiver) -> None:
+    import subprocess
+    import sys
+
+    timers = []
+    for i in range(10):
+        name = lab.name(f"tick{i}")
+        lab.um.write_unit(
+            f"{name}.service", "[Unit]\nStartLimitIntervalSec=0\n[Service]\nType=oneshot\nExecStart=/bin/true\n"
+        )
+        lab.um.write_unit(f"{name}.timer", "[Timer]\nOnActiveSec=0\nOnUnitActiveSec=1\nAccuracySec=1ms\n")
+        lab._units += [f"{name}.timer", f"{name}.service"]
+        timers.append(f"{name}.timer")
+    lab.um.systemctl("daemon-reload")
+    lab.um.systemctl("start", *timers)
+    lab.write_registry("".join(f"  {t}: {{}}\n" for t in timers), extra=hook(receiver))
+    burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]  # both cores busy
+    try:
+        lab.start_daemon()
+        time.sleep(60)
+    finally:
+        for b in burners:
+            b.kill()
+            b.wait()
+    for t in timers:  # they really ran every second or so, under load, the whole minute
+        with urllib.request.urlopen(f"http://127.0.0.1:{lab.port}/api/runs?item={t}&limit=1000", timeout=5) as r:
+            assert len(json.loads(r.read())["runs"]) >= 20
+    dead = [e for e in lab.events("transition") if e["to"] == "dead"]
+    assert dead == [], dead
+    assert lab.events("restart") == [] and receiver.bodies() == []
+    assert all(lab.transitions(t) == [(None, "ok")] for t in timers), {t: lab.transitions(t) for t in timers}
