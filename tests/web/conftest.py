@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -17,9 +17,11 @@ from aiohttp.test_utils import TestClient, TestServer
 from supervisor.config.loader import parse_registry
 from supervisor.runtime.daemon import Daemon
 from supervisor.web.app import create_app
-from tests.harness.lab import Lab
+from tests.harness.lab import Lab, wait_until
+from tests.harness.rawhttp import get, raw
 
 TOKEN = "test-token-3b1f"
+RAW_TOKEN = "hostile-token-8e2"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
@@ -71,3 +73,15 @@ async def start_supervisor(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> AsyncIt
         await client.close()
         daemon.stop()
         await asyncio.wait_for(task, 20)
+
+
+@pytest.fixture
+def served(lab: Lab) -> Iterator[tuple[Lab, str]]:
+    """A daemon in its own process serving HTTP on the lab's port, with one timer; (lab, timer)."""
+    t = lab.timer("target", "OnCalendar=yearly")
+    lab.env["MISSIONCTL_TOKEN"] = RAW_TOKEN
+    lab.write_registry(f"  {t}: {{}}\n")
+    lab.start_daemon()
+    wait_until(lambda: raw(lab, get("/health"))[0] in (200, 503), what="the server")
+    yield lab, t
+    assert lab.events("http_handler_failed") == []

@@ -7,56 +7,16 @@ to send some of them (a header that is not UTF-8, a body of 5,000 ``[``).
 from __future__ import annotations
 
 import json
-import socket
-from collections.abc import Iterator
 
 import pytest
 
 from supervisor.web.app import SECURITY_HEADERS
-from tests.harness.lab import Lab, wait_until
+from tests.harness.lab import Lab
+from tests.harness.rawhttp import get, post, raw
 
-TOKEN = "hostile-token-8e2"
+from .conftest import RAW_TOKEN
 
-
-@pytest.fixture
-def served(lab: Lab) -> Iterator[tuple[Lab, str]]:
-    t = lab.timer("target", "OnCalendar=yearly")
-    lab.env["MISSIONCTL_TOKEN"] = TOKEN
-    lab.write_registry(f"  {t}: {{}}\n")
-    lab.start_daemon()
-    wait_until(lambda: raw(lab, get("/health"))[0] in (200, 503), what="the server")
-    yield lab, t
-
-
-def raw(lab: Lab, request: bytes) -> tuple[int, dict[str, str], bytes]:
-    """Send ``request`` as is; (status, headers, body) of the answer."""
-    with socket.create_connection(("127.0.0.1", lab.port), timeout=10) as s:
-        s.sendall(request)
-        data = b""
-        while chunk := s.recv(65536):
-            data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
-    return int(lines[0].split()[1]), headers, body
-
-
-def post(path: str, body: bytes, *headers: bytes) -> bytes:
-    extra = b"".join(h + b"\r\n" for h in headers)
-    return (
-        f"POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n".encode()
-        + extra
-        + b"\r\n"
-        + body
-    )
-
-
-def get(path: str) -> bytes:
-    return f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
-
-
-AUTH = f"Authorization: Bearer {TOKEN}".encode()
+AUTH = f"Authorization: Bearer {RAW_TOKEN}".encode()
 
 
 def test_a_header_that_is_not_utf8_is_401_not_500(served: tuple[Lab, str]) -> None:
