@@ -53,16 +53,23 @@ def wrk(url: str, seconds: int, connections: int) -> dict[str, float]:
     scale = {"us": 1e-3, "ms": 1.0, "s": 1000.0}[p99.group(2)]
     total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     return {
         "rps": rps,
         "p99_ms": float(p99.group(1)) * scale,
         "requests": total,
         "non_2xx": float(non2xx.group(1)) if non2xx else 0.0,
+        "socket_errors": float(sum(int(g) for g in errors.groups())) if errors else 0.0,
     }
 
 
 def bench_http(
-    um: UserManager, base: Path, items: int, python: str = sys.executable, seconds: int = 10, connections: int = 100
+    um: UserManager,
+    base: Path,
+    items: int,
+    python: str = sys.executable,
+    seconds: int = 10,
+    connections: tuple[int, ...] = (100, 1000),
 ) -> dict[str, Any]:
     port, bare_port = 18801, 18802
     names = [f"bench{i:04d}.timer" for i in range(items)]
@@ -87,22 +94,28 @@ def bench_http(
         sample.write_bytes(body)
         bare = subprocess.Popen([python, "-c", BARE, str(bare_port), str(sample)])
         _wait(f"http://127.0.0.1:{bare_port}/health")
-        calls_before = json.loads(_get(f"http://127.0.0.1:{port}/api/maintenance"))["supervisor"]["dbus_calls"]
-        ours = wrk(f"http://127.0.0.1:{port}/health", seconds, connections)
-        calls_after = json.loads(_get(f"http://127.0.0.1:{port}/api/maintenance"))["supervisor"]["dbus_calls"]
-        baseline = wrk(f"http://127.0.0.1:{bare_port}/health", seconds, connections)
+        figures: dict[str, Any] = {}
+        for conns in connections:
+            calls_before = json.loads(_get(f"http://127.0.0.1:{port}/api/maintenance"))["supervisor"]["dbus_calls"]
+            ours = wrk(f"http://127.0.0.1:{port}/health", seconds, conns)
+            calls_after = json.loads(_get(f"http://127.0.0.1:{port}/api/maintenance"))["supervisor"]["dbus_calls"]
+            baseline = wrk(f"http://127.0.0.1:{bare_port}/health", seconds, conns)
+            figures |= {
+                f"/health ({items} items, {len(body)} B body) req/s at {conns} connections": ours["rps"],
+                f"/health p99 at {conns} connections, ms": ours["p99_ms"],
+                f"/health non-2xx responses / socket errors at {conns}": ours["non_2xx"] + ours["socket_errors"],
+                f"baseline: bare aiohttp handler, same body, req/s at {conns}": baseline["rps"],
+                f"baseline: bare aiohttp handler p99 at {conns}, ms": baseline["p99_ms"],
+                f"baseline: bare handler non-2xx / socket errors at {conns}": baseline["non_2xx"]
+                + baseline["socket_errors"],
+                f"/health throughput vs bare handler at {conns}, %": 100 * ours["rps"] / baseline["rps"],
+                f"/health p99 / bare p99 at {conns}": ours["p99_ms"] / baseline["p99_ms"],
+                f"D-Bus calls per /health request at {conns}": (calls_after - calls_before) / max(1, ours["requests"]),
+            }
     finally:
         daemon.terminate()
         daemon.wait(30)
         if bare is not None:
             bare.terminate()
             bare.wait(30)
-    return {
-        f"/health ({items} items, {len(body)} B body) req/s at {connections} connections": ours["rps"],
-        "/health p99, ms": ours["p99_ms"],
-        "/health non-2xx responses": ours["non_2xx"],
-        "baseline: bare aiohttp handler, same body, req/s": baseline["rps"],
-        "baseline: bare aiohttp handler p99, ms": baseline["p99_ms"],
-        "/health throughput vs bare handler, %": 100 * ours["rps"] / baseline["rps"],
-        "D-Bus calls per /health request": (calls_after - calls_before) / max(1, ours["requests"]),
-    }
+    return figures
