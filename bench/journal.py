@@ -12,14 +12,11 @@ from __future__ import annotations
 import statistics
 import subprocess
 import sys
-import time
-from collections.abc import Callable
-from typing import TypeVar
 
 from tests.harness.container import PATH, Container, container
+from tests.harness.lab import wait_until
 from tests.harness.receiver import Received, Receiver
 
-T = TypeVar("T")
 NSENTER = ("nsenter", "-t")
 DAEMON_ARGS = ("run", "--registry", "/etc/mc-bench/registry.yaml")
 
@@ -36,16 +33,6 @@ def _units(vps: Container, name: str) -> None:
         f'[Unit]\nStartLimitIntervalSec=0\n[Service]\nType=oneshot\nExecStart=/bin/sh -c "{script}"\n'
     )
     (units / f"{name}.timer").write_text("[Timer]\nOnActiveSec=0\nOnUnitActiveSec=1h\nAccuracySec=1ms\n")
-
-
-def _wait(cond: Callable[[], T | None], timeout: float, what: str) -> T:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = cond()
-        if value:
-            return value
-        time.sleep(0.002)
-    raise TimeoutError(what)
 
 
 def bench_journal(python: str, samples: int) -> dict[str, float]:
@@ -71,7 +58,7 @@ def bench_journal(python: str, samples: int) -> dict[str, float]:
             stderr=subprocess.STDOUT,
         )
         try:
-            _wait(lambda: b'"event": "ready"' in (conf.parent / "mc-bench.log").read_bytes(), 60, "ready")
+            wait_until(lambda: b'"event": "ready"' in (conf.parent / "mc-bench.log").read_bytes(), 60, "ready")
             lat: dict[str, list[float]] = {"withlog": [], "nolog": []}
             outputs: list[str] = []
             for i in range(samples * 2):
@@ -84,15 +71,15 @@ def bench_journal(python: str, samples: int) -> dict[str, float]:
                     mine = (r for r in receiver.received[s:] if r.json["item"] == f"{n}.timer")
                     return next((r for r in mine if r.json["event"] == event), None)
 
-                down = _wait(lambda: alert("down"), 30, "the down alert")
+                down = wait_until(lambda: alert("down"), 30, "the down alert")
                 exited = float((vps.root / f"run/{name}.exit").read_text())
                 lat[name].append(down.at - exited)
                 if name == "withlog":
                     outputs.append(down.json["output"] or "")
                 (vps.root / f"run/{name}.fail").unlink()
                 vps.run("systemctl", "start", f"{name}.service")
-                _wait(lambda: alert("recovered"), 30, "the recovery")
-        except TimeoutError:
+                wait_until(lambda: alert("recovered"), 30, "the recovery")
+        except AssertionError:
             print((conf.parent / "mc-bench.log").read_text(errors="replace")[-3000:], file=sys.stderr)
             raise
         finally:

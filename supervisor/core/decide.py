@@ -29,13 +29,13 @@ from supervisor.core.model import (
     Status,
     TimerObservation,
 )
+from supervisor.core.output import OutputWanted, output_of, wanted
 from supervisor.core.report import item_report
 from supervisor.core.runs import (
     ANOMALY_ALERT_EVERY,
     RunFact,
     RunFinished,
     RunMemory,
-    RunOverdue,
     RunStats,
     mark_stopped,
     track,
@@ -82,18 +82,6 @@ Action = Restart | Escalate | Stop
 
 
 @dataclass(frozen=True, slots=True)
-class OutputWanted:
-    """Read the journal of run ``run_id`` of ``unit`` (failed, hung or anomalous) for ``item``."""
-
-    item: str
-    unit: str
-    run_id: str
-    started_at: datetime | None
-    finished_at: datetime | None
-    lines: int
-
-
-@dataclass(frozen=True, slots=True)
 class Decision:
     """The outcome of one step. ``state`` must be persisted before ``actions`` run."""
 
@@ -129,7 +117,7 @@ def decide(
     incident = (alerting or AlertPolicy()).incident
     run_memory: dict[str, RunMemory] = {}
     run_facts: list[RunFact] = []
-    wanted: list[OutputWanted] = []
+    want: list[OutputWanted] = []
     restarts = {
         u: ratelimit.in_window(ts, policies[u].restart, now) if u in policies else ts
         for u, ts in state.restarts.items()
@@ -145,7 +133,7 @@ def decide(
         if isinstance(obs, TimerObservation):
             memory, facts = track(policy, obs, memory, item_stats, restarts.get(name, ()), now)
             run_facts.extend(facts)
-            wanted.extend(_output_wanted(policy, facts))
+            want.extend(wanted(policy, facts))
         previous = state.items.get(name)
         unscheduled_since = None
         if isinstance(obs, TimerObservation) and unscheduled(obs):
@@ -196,7 +184,7 @@ def decide(
                 found.kind.value,
                 policy.critical,
                 _details(item_report(policy, obs, found, state, now, memory), restarts.get(name, ())),
-                _output_of(found.status, memory),
+                output_of(found.status, memory),
             )
             seen = observed is None or name in observed
             current, found_alerts = item_alerts(
@@ -232,24 +220,7 @@ def decide(
         new_state, summary = summary_alert(new_state, assessments, alerting, now)
         if summary is not None:
             alerts.append(summary)
-    return Decision(new_state, assessments, transitions, actions, alerts, run_facts, wanted)
-
-
-def _may_act(policy: ItemPolicy, found: Assessment, since: datetime, now: datetime) -> bool:
-    """Whether the supervisor may restart (or, hung, stop) the item now, whoever else is in charge of it.
-
-    Never what systemd is restarting itself; a dead or down item only once it has been so for
-    ``restart.after`` (a deliberate stop, an upgrade, a reload storm is not raced).
-    """
-    if found.status is Status.HUNG:
-        return policy.on_hung is OnHung.STOP
-    if found.status not in RESTARTABLE or policy.on_stale is not OnStale.RESTART:
-        return False
-    if found.cause is Cause.RESTARTING:
-        return False
-    if found.status in (Status.DEAD, Status.DOWN):
-        return (now - since).total_seconds() >= policy.restart.after_s
-    return True
+    return Decision(new_state, assessments, transitions, actions, alerts, run_facts, want)
 
 
 def with_outputs(decision: Decision, outputs: Mapping[str, str]) -> Decision:
@@ -272,27 +243,21 @@ def with_outputs(decision: Decision, outputs: Mapping[str, str]) -> Decision:
     return replace(decision, state=replace(decision.state, runs=runs), alerts=alerts)
 
 
-def _output_wanted(policy: ItemPolicy, facts: list[RunFact]) -> list[OutputWanted]:
-    """The journal excerpts this step needs: every failed, hung or anomalous run."""
-    out: list[OutputWanted] = []
-    if policy.output_lines <= 0:
-        return out
-    for fact in facts:
-        run, lines = fact.run, policy.output_lines
-        if isinstance(fact, RunFinished) and (run.failure or run.anomaly):
-            out.append(OutputWanted(fact.item, fact.service, run.id, run.started_at, run.finished_at, lines))
-        elif isinstance(fact, RunOverdue):
-            out.append(OutputWanted(fact.item, fact.service, run.id, run.started_at, None, lines))
-    return out
+def _may_act(policy: ItemPolicy, found: Assessment, since: datetime, now: datetime) -> bool:
+    """Whether the supervisor may restart (or, hung, stop) the item now, whoever else is in charge of it.
 
-
-def _output_of(status: Status, memory: RunMemory) -> str | None:
-    """The excerpt an alert about ``status`` carries: the failed run's, or the hung run's."""
-    if status is Status.FAILED and memory.last is not None:
-        return memory.last.output
-    if status is Status.HUNG and memory.current is not None:
-        return memory.current.output
-    return None
+    Never what systemd is restarting itself; a dead or down item only once it has been so for
+    ``restart.after`` (a deliberate stop, an upgrade, a reload storm is not raced).
+    """
+    if found.status is Status.HUNG:
+        return policy.on_hung is OnHung.STOP
+    if found.status not in RESTARTABLE or policy.on_stale is not OnStale.RESTART:
+        return False
+    if found.cause is Cause.RESTARTING:
+        return False
+    if found.status in (Status.DEAD, Status.DOWN):
+        return (now - since).total_seconds() >= policy.restart.after_s
+    return True
 
 
 def _anomaly_alerts(

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
-import functools
 import gc
 import os
 import signal
@@ -24,32 +23,28 @@ from typing import Any
 import structlog
 
 from supervisor.adapters import heartbeat, notify
-from supervisor.adapters.envfile import EnvFile
-from supervisor.adapters.journal import read_excerpt
 from supervisor.adapters.lock import StateLock
-from supervisor.adapters.statefile import StateStore, atomic_write
+from supervisor.adapters.statefile import StateStore
 from supervisor.adapters.systemd.client import ConnectionLost, SystemdError
 from supervisor.adapters.systemd.signals import SignalEvent, UnitChanged, UnitsReshaped
-from supervisor.config.loader import ACTIVE_REGISTRY, RegistryError, load_registry
 from supervisor.config.registry import Registry
 from supervisor.core.alerts import unconfirmed
-from supervisor.core.decide import Action, Decision, Escalate, OutputWanted, Restart, decide, next_wakeup, with_outputs
+from supervisor.core.decide import Action, Decision, Escalate, Restart, decide, next_wakeup, with_outputs
 from supervisor.core.runs import RunFinished, RunStats
 from supervisor.core.state import State, Transition
-from supervisor.core.times import iso
 from supervisor.notifiers.build import alert_policy
 from supervisor.runtime.alerting import AlertService
 from supervisor.runtime.control import Control
 from supervisor.runtime.link import SystemdLink
 from supervisor.runtime.observe import Snapshot, observe_all, observe_items
+from supervisor.runtime.outputs import read_outputs
 from supervisor.runtime.recorder import Recorder
+from supervisor.runtime.reload import Reloader
 from supervisor.runtime.view import View, build_view
 
 log = structlog.get_logger("missionctl")
 
 HEARTBEAT_EVERY_S = 30.0
-OUTPUT_TIMEOUT_S = 5.0  # a journal read that takes longer is given up (the alert goes out without it)
-RELOAD_TIMEOUT_S = 10.0  # a registry that takes longer to read is rejected (the loader bounds it far below)
 COALESCE_S = 0.02
 RESHAPE_MIN_GAP_S = 5.0
 
@@ -68,8 +63,7 @@ class Daemon:
     ) -> None:
         self.registry_path = registry_path
         self.registry = registry
-        self.registry_problem: dict[str, Any] | None = None  # the file on disk, when it was rejected
-        self.env = EnvFile(env_file) if env_file is not None else None
+        self.reloader = Reloader(registry_path, env_file)
         self.user = user
         state_dir = registry.state_dir
         self.store = StateStore(state_dir / "state.json")
@@ -115,9 +109,7 @@ class Daemon:
     async def startup(self) -> None:
         """Take the lock, load the state, hook OS signals."""
         self.lock.acquire()
-        if self.env is not None:
-            self.env.fill()  # under systemd the values are there already; this learns which keys are the file's
-        self._save_active()
+        self.reloader.start(self.registry)
         self.state = self.store.load()
         state_dir = self.registry.state_dir
         self.recorder = Recorder(state_dir / "history.sqlite3")
@@ -259,7 +251,8 @@ class Daemon:
             observed=self._observed,
             stats=self.stats,
         )
-        outputs = await self._read_outputs(decision.output) if decision.output else {}
+        redact = self.alerts.channels.redact if self.alerts and self.alerts.channels else None
+        outputs = await read_outputs(decision.output, redact) if decision.output else {}
         decision = with_outputs(decision, outputs)
         for fact in decision.runs:
             if isinstance(fact, RunFinished):
@@ -306,23 +299,6 @@ class Daemon:
         except SystemdError as exc:
             log.error(f"{verb}_failed", unit=unit, error=str(exc))
 
-    async def _read_outputs(self, wanted: list[OutputWanted]) -> dict[str, str]:
-        """Journal excerpts of this step's failed, hung and anomalous runs, read off the loop, scrubbed."""
-        redact = self.alerts.channels.redact if self.alerts and self.alerts.channels else None
-
-        async def one(w: OutputWanted) -> tuple[str, str]:
-            read = functools.partial(read_excerpt, w.unit, w.run_id, w.started_at, w.finished_at, w.lines)
-            try:
-                text = (await asyncio.wait_for(asyncio.to_thread(read), OUTPUT_TIMEOUT_S)).render()
-            except TimeoutError:
-                text = f"output unavailable: the journal did not answer within {OUTPUT_TIMEOUT_S:g}s"
-            return w.run_id, redact(text) if redact else text
-
-        found = dict(await asyncio.gather(*(one(w) for w in wanted)))
-        for w in wanted:
-            log.info("run_output", item=w.item, run=w.run_id, lines=found[w.run_id].count("\n") + 1)
-        return found
-
     # what the HTTP layer reads ------------------------------------------------------
 
     def _publish(self, snapshot: Snapshot, decision: Decision, now: datetime) -> None:
@@ -342,7 +318,7 @@ class Daemon:
             "dbus_calls": self.worker.client.calls,
             "outbox_pending": counts.get("pending", 0),
             "outbox_dead": counts.get("dead", 0),
-            "registry": self.registry_problem or {"path": str(self.registry_path), "status": "ok"},
+            "registry": self.reloader.report(),
         }
 
     async def _start_server(self) -> None:
@@ -387,47 +363,13 @@ class Daemon:
     async def _reload_registry(self) -> None:
         self._reload = False
         self._reload_channels = True  # secrets may have changed even when the registry did not
-        if self.env is not None:
-            changed, removed = self.env.reload()
-            if changed or removed:
-                log.info("secrets_reloaded", path=str(self.env.path), changed=sorted(changed), removed=sorted(removed))
+        self.reloader.reload_secrets()
+        registry = await self.reloader.reload(self.registry)
+        if registry is not None:
+            self.registry, self._full, self._next_full_at = registry, True, 0.0
+            self.alerting = alert_policy(registry)
         if self.server is not None:
             self.server.refresh(self.registry)  # the API token, from the environment just re-read
-        path = self.registry_path
-        try:  # off the loop, and bounded: whatever is at the path, supervision goes on
-            registry = await asyncio.wait_for(asyncio.to_thread(load_registry, path), RELOAD_TIMEOUT_S)
-        except (RegistryError, TimeoutError) as exc:
-            late = f"{path}:1: (file): not read within {RELOAD_TIMEOUT_S:g}s"
-            errors = exc.errors if isinstance(exc, RegistryError) else [late]
-            self.registry_problem = {
-                "path": str(path),
-                "status": "rejected",
-                "at": iso(datetime.now(UTC)),
-                "errors": errors,
-            }
-            log.error("registry_rejected", path=str(path), errors=errors, kept="running configuration")
-            return
-        if registry.state_dir != self.registry.state_dir:
-            log.error(
-                "registry_state_dir_changed",
-                kept=str(self.registry.state_dir),
-                hint="restart the service to move the state directory",
-            )
-            registry = registry.model_copy(update={"state_dir": self.registry.state_dir})
-        self.registry, self._full, self.registry_problem = registry, True, None
-        self._next_full_at = 0.0
-        self.alerting = alert_policy(registry)
-        self._save_active()
-        if self.server is not None:
-            self.server.refresh(registry)
-        log.info("registry_reloaded", path=str(self.registry_path), units=len(registry.units))
-
-    def _save_active(self) -> None:
-        """Keep a copy of the accepted registry: the CLI falls back on it while the file on disk is broken."""
-        try:
-            atomic_write(self.registry.state_dir / ACTIVE_REGISTRY, self.registry_path.read_bytes(), 0o644)
-        except OSError as exc:
-            log.warning("registry_copy_failed", error=str(exc))
 
     async def _watchdog(self, interval: float) -> None:
         while True:
