@@ -301,6 +301,43 @@ def bench_footprint(um: UserManager, base: Path, idle_s: float, n: int) -> dict[
         bare.wait()
 
 
+def machine() -> dict[str, object]:
+    """What the figures were measured on."""
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if "model name" in line
+        ),
+        "?",
+    )
+    mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "memory_gib": round(mem_kb / 1024 / 1024, 1),
+        "kernel": os.uname().release,
+        "python": sys.version.split()[0],
+        "systemd": subprocess.run(["systemctl", "--version"], capture_output=True, text=True).stdout.split()[1],
+    }
+
+
+def write_results(path: Path, figures: dict[str, float], args: dict[str, object]) -> None:
+    """The figures as JSON, with the machine, the commit and the arguments: a later change compares with them."""
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    dirty = bool(subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout)
+    doc = {
+        "measured_at": datetime.now(UTC).isoformat(),
+        "commit": commit + ("+changes" if dirty else ""),
+        "machine": machine(),
+        "arguments": {k: (str(v) if isinstance(v, Path) else v) for k, v in args.items()},
+        "figures": figures,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
+    print(f"figures written to {path}", file=sys.stderr)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(prog="python -m bench")
     ap.add_argument("--timers", type=int, default=1000)
@@ -313,6 +350,7 @@ def main() -> int:
         help="run only these parts (repeatable)",
     )
     ap.add_argument("--http-items", type=int, default=20, help="items behind /health in the HTTP run")
+    ap.add_argument("--json", type=Path, default=ROOT / "bench" / "results.json", help="where to write the figures")
     args = ap.parse_args()
     global PYTHON
     PYTHON = runtime_python()
@@ -335,6 +373,7 @@ def main() -> int:
             figures |= bench_journal(PYTHON, args.samples)
     finally:
         um.stop()
+    write_results(args.json, figures, vars(args))
     width = max(len(k) for k in figures)
     for key, value in figures.items():
         print(f"{key.ljust(width)}  {value:10.4f}")

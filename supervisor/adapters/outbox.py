@@ -12,11 +12,11 @@ import json
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from supervisor.adapters.sqlite import Database
+from supervisor.core.times import iso_ts as _iso
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -69,10 +69,6 @@ class Message:
             "next_attempt_at": _iso(self.next_attempt_at) if self.state == "pending" else None,
             "last_error": self.last_error,
         }
-
-
-def _iso(ts: float | None) -> str | None:
-    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z") if ts else None
 
 
 class Outbox(Database):

@@ -10,6 +10,7 @@ from typing import Any
 from supervisor.adapters.outbox import Outbox
 from supervisor.config.registry import Registry
 from supervisor.core.alerts import AlertEvent, alert_id
+from supervisor.core.times import iso
 from supervisor.notifiers.base import TransportError
 from supervisor.notifiers.build import alert_policy, build_channels
 
@@ -74,7 +75,7 @@ async def _test(registry: Registry, only: str | None) -> int:
             "previous_status": None,
             "reason": "test message from missionctl alerts test",
             "critical": False,
-            "at": now.isoformat().replace("+00:00", "Z"),
+            "at": iso(now),
             "host": host,
             "since": None,
             "reminder": False,

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from supervisor.core.budget import format_duration
+from supervisor.core.times import parse
 
 _COLUMNS = ("ITEM", "STATUS", "LAST TRIGGER", "NEXT", "AGE/BUDGET", "LAST RESULT", "RESTARTS")
 
@@ -13,7 +14,8 @@ _COLUMNS = ("ITEM", "STATUS", "LAST TRIGGER", "NEXT", "AGE/BUDGET", "LAST RESULT
 def _when(iso: str | None, now: datetime) -> str:
     if not iso:
         return "-"
-    moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    moment = parse(iso)
+    assert moment is not None
     delta = (moment - now).total_seconds()
     return f"in {format_duration(delta)}" if delta >= 0 else f"{format_duration(-delta)} ago"
 

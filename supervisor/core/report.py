@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from supervisor.core import ratelimit
+from supervisor.core.health import Health, overall
 from supervisor.core.model import DaemonObservation, ItemPolicy, Observation, TimerObservation
 from supervisor.core.runs import Run, RunMemory
 from supervisor.core.state import State
@@ -96,7 +97,7 @@ def report(
     state: State,
     now: datetime,
 ) -> dict[str, Any]:
-    """``{"status": "ok"|"problem", "items": [...]}`` sorted by name."""
+    """``{"status": "ok"|"problem", "health": "ok"|"degraded"|"down", "items": [...]}`` sorted by name."""
     items = [item_report(p, observations.get(n), assessments[n], state, now) for n, p in sorted(policies.items())]
-    problem = any(i["status"] != "ok" for i in items)
-    return {"status": "problem" if problem else "ok", "items": items}
+    health = overall((assessments[n].status, p.critical) for n, p in policies.items())
+    return {"status": "ok" if health is Health.OK else "problem", "health": health.value, "items": items}

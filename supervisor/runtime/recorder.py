@@ -14,6 +14,7 @@ from supervisor.adapters.history import History, RunRow
 from supervisor.config.registry import Registry
 from supervisor.core.decide import Decision
 from supervisor.core.runs import RunFinished, RunStats
+from supervisor.core.times import parse
 
 log = structlog.get_logger("missionctl.history")
 
@@ -71,7 +72,8 @@ class Recorder:
             await self._task("prune", lambda: self._prune(registry.history.retention))
         if self._next_backup is None:
             last = (await asyncio.to_thread(self.history.maintenance)).get("backup")
-            last_at = datetime.fromisoformat(last["last_run"].replace("Z", "+00:00")).timestamp() if last else 0.0
+            moment = parse(last["last_run"]) if last else None
+            last_at = moment.timestamp() if moment else 0.0
             self._next_backup = last_at + registry.history.backup_every
         if now >= self._next_backup and registry.history.backups > 0:
             self._next_backup = now + registry.history.backup_every

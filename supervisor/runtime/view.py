@@ -10,7 +10,9 @@ from functools import cached_property
 from typing import Any
 
 from supervisor.core.decide import Decision
+from supervisor.core.health import overall
 from supervisor.core.report import item_report
+from supervisor.core.times import iso
 from supervisor.runtime.observe import Snapshot
 
 
@@ -43,12 +45,12 @@ class View:
             report = item_report(policy, self.snapshot.observations.get(name), found, state, now)
             until = state.paused.get(name)
             report["paused"] = name in state.paused
-            report["paused_until"] = until.isoformat().replace("+00:00", "Z") if until else None
+            report["paused_until"] = iso(until)
             report["restart_max"] = policy.restart.max
             report["restart_per_s"] = policy.restart.per_s
             report["on_stale"] = policy.on_stale.value
             item_state = state.items.get(name)
-            report["since"] = item_state.since.isoformat().replace("+00:00", "Z") if item_state else None
+            report["since"] = iso(item_state.since) if item_state else None
             items[name] = report
         return items
 
@@ -59,12 +61,9 @@ class View:
 
     @cached_property
     def status(self) -> str:
-        """``down`` when a critical item has a problem, ``degraded`` for any other problem, else ``ok``."""
+        """The overall health of the items (``core.health.overall``)."""
         policies = self.snapshot.policies
-        problems = [n for n, a in self.decision.assessments.items() if a.status.is_problem]
-        if any(policies[n].critical for n in problems):
-            return "down"
-        return "degraded" if problems else "ok"
+        return overall((a.status, policies[n].critical) for n, a in self.decision.assessments.items()).value
 
     @property
     def summary(self) -> str:
@@ -83,16 +82,18 @@ def health_doc(view: View, now: datetime) -> dict[str, Any]:
     """The body of ``GET /health``."""
     keys = ("status", "kind", "reason", "last_trigger", "next_elapse", "age_s", "budget_s", "critical")
     registry = view.supervisor.get("registry") or {}
-    status = view.status
-    if status == "ok" and registry.get("status") == "rejected":
-        status = "degraded"  # the file on disk is not what runs: someone must look
+    policies = view.snapshot.policies
+    status = overall(
+        ((a.status, policies[n].critical) for n, a in view.decision.assessments.items()),
+        config_rejected=registry.get("status") == "rejected",  # the file on disk is not what runs
+    ).value
     return {
         "status": status,
         "registry": registry,
         "summary": view.summary,
         "counts": view.counts,
         "items": {n: {k: i[k] for k in keys} for n, i in view.items.items()},
-        "generated_at": view.generated_at.isoformat().replace("+00:00", "Z"),
+        "generated_at": iso(view.generated_at),
         "age_s": round((now - view.generated_at).total_seconds(), 3),
         "supervisor": view.supervisor,
     }

@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from supervisor.core.report import run_report
+from supervisor.core.times import iso as _iso
 from supervisor.core.uptime import uptime
 from supervisor.web import params
 from supervisor.web.backend import Backend
@@ -150,7 +151,3 @@ async def maintenance(request: web.Request) -> web.Response:
     tasks = await asyncio.to_thread(backend.recorder.history.maintenance)
     counts = await asyncio.to_thread(backend.recorder.history.counts)
     return web.json_response({"tasks": tasks, "history_rows": counts, "supervisor": dict(backend.self_report())})
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")

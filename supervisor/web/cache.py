@@ -6,6 +6,7 @@ import json
 import time
 from datetime import UTC, datetime
 
+from supervisor.core.health import Health
 from supervisor.runtime.view import View, health_doc
 from supervisor.web.backend import Backend
 
@@ -47,7 +48,8 @@ class ViewCache:
         cached = self._health
         if cached is not None and cached[0] == view.seq and cached[1] == second:
             return cached[2], cached[3]
-        body = json.dumps(health_doc(view, datetime.now(UTC))).encode()
-        status = 503 if view.status == "down" else 200
+        doc = health_doc(view, datetime.now(UTC))
+        body = json.dumps(doc).encode()
+        status = 503 if doc["status"] == Health.DOWN else 200
         self._health = (view.seq, second, body, status)
         return body, status

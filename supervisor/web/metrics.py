@@ -8,12 +8,15 @@ from datetime import UTC, datetime
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
+from supervisor.core.health import Health
 from supervisor.core.model import Status
+from supervisor.core.times import parse
 from supervisor.web.backend import Backend
 
 
-def _ts(iso: str | None) -> float | None:
-    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() if iso else None
+def _ts(text: str | None) -> float | None:
+    moment = parse(text)
+    return moment.timestamp() if moment else None
 
 
 class ViewCollector(Collector):
@@ -61,7 +64,7 @@ class ViewCollector(Collector):
             "missionctl_timer_max_runtime_seconds", "How long a run may take before it is hung", labels=["item"]
         )
         for name, item in view.items.items():
-            ok = item["status"] in (Status.OK.value, Status.PAUSED.value)
+            ok = not item["problem"]
             up.add_metric([name, item["kind"], str(item["critical"]).lower()], 1.0 if ok else 0.0)
             for s in Status:
                 status.add_metric([name, s.value], 1.0 if item["status"] == s.value else 0.0)
@@ -83,6 +86,12 @@ class ViewCollector(Collector):
                     family.add_metric([name], float(value))
         yield from (up, status, last, nxt, age, budget, restarts, escalated, exit_status, duration)
         yield from (running, max_runtime)
+        health = GaugeMetricFamily(
+            "missionctl_health", "1 for the host's overall health (the status of /health)", labels=["status"]
+        )
+        for h in Health:
+            health.add_metric([h.value], 1.0 if view.status == h.value else 0.0)
+        yield health
         sup = view.supervisor
         yield GaugeMetricFamily(
             "missionctl_alerts_pending", "Alerts waiting for delivery", value=sup.get("outbox_pending", 0)

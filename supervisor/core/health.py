@@ -1,0 +1,30 @@
+"""The host's overall health, decided once: for /health and its 503, the view, `check`'s exit code, /metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+from supervisor.core.model import Status
+
+
+class Health(StrEnum):
+    """The words of /health's ``status``."""
+
+    OK = "ok"
+    DEGRADED = "degraded"  # something needs attention
+    DOWN = "down"  # a critical item has a problem: /health answers 503
+
+
+def overall(items: Iterable[tuple[Status, bool]], *, config_rejected: bool = False) -> Health:
+    """From every item's (status, critical): down when a critical item has a problem, degraded for any other
+    problem (or a registry on disk that was rejected), else ok. A paused item is never a problem."""
+    health = Health.OK
+    for status, critical in items:
+        if status.is_problem:
+            if critical:
+                return Health.DOWN
+            health = Health.DEGRADED
+    if config_rejected and health is Health.OK:
+        return Health.DEGRADED
+    return health
