@@ -210,6 +210,8 @@ def bench_latency(um: UserManager, base: Path, samples: int, with_timers: int) -
     registry.write_text(
         f"scope: user\nstate_dir: {base}/state-lat\ndiscover: true\nignore: ['exp*']\n"
         f"alerts:\n  webhook: [{{url: '{receiver.url()}'}}]\n"
+        # each sample breaks and mends the same job within a second: not flapping for this measurement
+        "  flapping: {changes: 1000}\n"
         f"units:\n  lat.timer: {{on_stale: alert}}\n{budget_units}"
     )
     daemon = Daemon(um, registry, base / "latency.log")

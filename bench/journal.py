@@ -49,6 +49,8 @@ def bench_journal(python: str, samples: int) -> dict[str, float]:
         (conf / "registry.yaml").write_text(
             "scope: system\nstate_dir: /var/lib/mc-bench\ndiscover: false\nserver: {enabled: false}\n"
             f"alerts:\n  webhook: [{{url: '{receiver.url()}'}}]\n"
+            # each sample breaks and mends the same job within a second: not flapping for this measurement
+            "  flapping: {changes: 1000}\n"
             "units:\n  withlog.timer: {}\n  nolog.timer: {output_lines: 0}\n"
         )
         log = open(conf.parent / "mc-bench.log", "wb")  # noqa: SIM115 - closed below

@@ -8,6 +8,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,6 +33,21 @@ from supervisor.runtime import logging as runtime_logging
 from supervisor.runtime.sweep import sweep
 
 EXIT_OK, EXIT_PROBLEM, EXIT_ERROR = 0, 1, 2
+
+
+def _bounded(lo: int, hi: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``lo`` to ``hi`` (a clear error, never a traceback)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number from {lo} to {hi}") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"expected a whole number from {lo} to {hi}")
+        return value
+
+    return parse
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -59,12 +75,16 @@ def _parser() -> argparse.ArgumentParser:
     alerts.add_argument("action", nargs="?", choices=["list", "test"], default="list")
     alerts.add_argument("channel", nargs="?", help="email, discord, webhook, webhook:N or recovery_hook")
     alerts.add_argument("--json", action="store_true", help="machine-readable output")
-    alerts.add_argument("--limit", type=int, default=20)
+    alerts.add_argument("--limit", type=_bounded(1, 1000), default=20)
     logs = sub.add_parser("logs", help="the output of an item's last run (or of run N, newest first)")
     common(logs)
     logs.add_argument("item", help="the supervised item, e.g. backup.timer")
     logs.add_argument(
-        "--run", type=int, default=1, metavar="N", help="1 = the newest run (default), 2 = the one before it"
+        "--run",
+        type=_bounded(1, 1000),
+        default=1,
+        metavar="N",
+        help="1 = the newest run (default), 2 = the one before it",
     )
     url = sub.add_parser("url", help="print the dashboard URL from the registry")
     common(url)
@@ -96,9 +116,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "logs":
         from supervisor.cli.logs import show_logs
 
-        if args.run < 1:
-            print("missionctl: --run counts from 1 (the newest run)", file=sys.stderr)
-            return EXIT_ERROR
         return show_logs(registry, args.item, args.run)
     if args.command == "alerts":
         from supervisor.cli.alerts import list_alerts, test_alert
