@@ -59,7 +59,7 @@ class StateStore:
 
     def save(self, state: State) -> None:
         """Persist ``state`` atomically."""
-        data = json.dumps(to_document(state), indent=1, sort_keys=True).encode()
+        data = json.dumps(to_document(state), separators=(",", ":"), sort_keys=True).encode()
         atomic_write(self.path, data)
 
     def _set_aside(self, why: str) -> State:

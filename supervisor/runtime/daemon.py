@@ -45,6 +45,7 @@ from supervisor.runtime.view import View, build_view
 log = structlog.get_logger("missionctl")
 
 HEARTBEAT_EVERY_S = 30.0
+SAVE_SOON_S = 0.5  # a state change that needs no urgent write (a run started) is written within this
 COALESCE_S = 0.02
 RESHAPE_MIN_GAP_S = 5.0
 
@@ -81,6 +82,9 @@ class Daemon:
         self.link = SystemdLink(user, address, on_events=self._on_signals, on_lost=lambda: self._wake.set())
         self.worker = self.link.worker
         self.state = State()
+        self._saved: State | None = None  # the state last written to the file
+        self._save_lock = asyncio.Lock()
+        self._save_soon: asyncio.Task[None] | None = None
         self.stats: dict[str, RunStats] = {}
         self.snapshot: Snapshot | None = None
         self._wake = asyncio.Event()
@@ -110,7 +114,7 @@ class Daemon:
         """Take the lock, load the state, hook OS signals."""
         self.lock.acquire()
         self.reloader.start(self.registry)
-        self.state = self.store.load()
+        self.state = self._saved = self.store.load()
         state_dir = self.registry.state_dir
         self.recorder = Recorder(state_dir / "history.sqlite3")
         self.stats = await self.recorder.stats()
@@ -147,6 +151,7 @@ class Daemon:
         notify.stopping()
         for task in self._tasks:
             task.cancel()
+        await self._write_state()  # what a pending background save would have written
         if self.server is not None:
             await self.server.stop()
         if self.alerts is not None:
@@ -169,8 +174,24 @@ class Daemon:
     async def change_state(self, change: Callable[[State], State]) -> None:
         """Apply an operator's change (pause/resume), persist it, and decide again at once."""
         self.state = change(self.state)
-        await asyncio.to_thread(self.store.save, self.state)
+        await self._persist(urgent=True)
         self._wake.set()
+
+    async def _persist(self, urgent: bool) -> None:
+        """Write the state now (``urgent``), or within SAVE_SOON_S; either way the latest state wins."""
+        if urgent:
+            await self._write_state()
+        elif self._save_soon is None or self._save_soon.done():
+            self._save_soon = asyncio.create_task(self._write_state(delay=SAVE_SOON_S))
+
+    async def _write_state(self, delay: float = 0.0) -> None:
+        if delay:
+            await asyncio.sleep(delay)
+        async with self._save_lock:
+            state = self.state
+            if state is not self._saved:
+                await asyncio.to_thread(self.store.save, state)
+                self._saved = state
 
     # the loop ------------------------------------------------------------------
 
@@ -261,8 +282,11 @@ class Daemon:
         if decision.alerts:
             await self.alerts.queue(decision.alerts)  # in the outbox before the state that caused them
         if decision.state != self.state:
-            await asyncio.to_thread(self.store.save, decision.state)  # persist before acting
             self.state = decision.state
+            # persist before acting (or alerting, or forgetting a finished run systemd may lose at a reboot);
+            # a change that only follows a run in progress is saved shortly after, off the path to the next look
+            urgent = bool(decision.actions or decision.alerts) or any(isinstance(f, RunFinished) for f in decision.runs)
+            await self._persist(urgent)
         for transition in decision.transitions:
             _log_transition(transition)
         for action in decision.actions:

@@ -49,6 +49,10 @@ _UNIT_GONE = {
     b"org.freedesktop.DBus.Error.UnknownProperty",
 }
 DEFAULT_CALL_TIMEOUT = "5s"
+#: The connection holds about 8 KB per call until it is closed (measured with pystemd 0.15 / libsystemd 252:
+#: +43 MB over 5,000 GetAll, all of it released by a reconnect). So it is reopened after this many calls:
+#: about 8 MB at most, for a reconnect of about a millisecond every few sweeps.
+RECYCLE_AFTER_CALLS = 1000
 
 
 class SystemdError(Exception):
@@ -123,11 +127,15 @@ class SystemdClient:
         self._bus: DBus | None = None
         self.transport = ""
         self.calls = 0
+        self.connects = 0
+        self._calls_on_connection = 0
 
     def connect(self) -> None:
         """(Re)open the connection."""
         self.close()
         self._bus, self.transport = open_connection(self.user, self.address)
+        self.connects += 1
+        self._calls_on_connection = 0
 
     def close(self) -> None:
         """Close the connection if open."""
@@ -139,7 +147,10 @@ class SystemdClient:
     def _call(self, path: bytes, iface: bytes, method: bytes, args: list[tuple[int, Any]]) -> Any:
         if self._bus is None:
             raise ConnectionLost("not connected")
+        if self._calls_on_connection >= RECYCLE_AFTER_CALLS:
+            self.connect()  # give back what the connection accumulated (see RECYCLE_AFTER_CALLS)
         self.calls += 1
+        self._calls_on_connection += 1
         try:
             return self._bus.call_method(DEST, path, iface, method, args).body
         except DBusBaseError as exc:
