@@ -185,6 +185,8 @@ def track(
         return memory, []
     key = svc.invocation_id or f"start:{svc.started_at.isoformat() if svc.started_at else ''}"
     facts: list[RunFact] = []
+    if _torn(svc, key, running, memory.last):
+        return memory, facts  # the look caught a start half-way: the next one will be whole
     if running:
         if memory.current is None or memory.current.id != key:
             trigger, trigger_at = _trigger(obs, svc, memory, restarts, now)
@@ -220,6 +222,21 @@ def track(
     memory = replace(memory, last=finished, current=None, phase=run_step(memory.phase, RunEvent.FINISHED))
     facts.append(RunFinished(policy.name, svc.name, finished))
     return memory, facts
+
+
+def _torn(svc: ServiceRun, key: str, running: bool, last: Run | None) -> bool:
+    """Whether a look mixes two runs: its properties are read one call after another, not at once.
+
+    When a start begins between those calls, a look can show the new run's id with the last run's
+    result and timestamps (a "finished" run that is the last one again), or the last run's id on a
+    unit that is running again. Neither is a run; the signals bring another look.
+    """
+    if last is None:
+        return False
+    if running:
+        return key == last.id
+    same_times = svc.started_at == last.started_at and svc.exited_at == last.finished_at
+    return key != last.id and same_times and svc.started_at is not None
 
 
 def _main_start(svc: ServiceRun) -> datetime | None:

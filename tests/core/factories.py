@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from datetime import UTC, datetime, timedelta
 
 from supervisor.core.model import (
@@ -29,11 +30,17 @@ def run(
     active: str = "inactive",
     ran: bool = True,
     inv: str | None = None,
-    started: float = 60,
+    started: float | None = None,
     took: float = 10,
 ) -> ServiceRun:
-    """A service's run as systemd shows it; each distinct outcome is a distinct invocation unless ``inv`` says."""
+    """A service's run as systemd shows it; each distinct outcome is a distinct invocation unless ``inv`` says.
+
+    Distinct invocations start at distinct times (by default 60 to 70 s ago, from the id), as in systemd.
+    """
     running = active != "inactive" and active != "failed"
+    key = inv or f"{result}-{status}-{active}".encode().hex()[:32].ljust(32, "0")
+    if started is None:
+        started = 60 + zlib.crc32(key.encode()) % 1000 / 100
     return ServiceRun(
         name="job.service",
         active_state=active,
@@ -42,7 +49,7 @@ def run(
         exit_status=status if ran else None,
         started_at=ago(started) if ran else None,
         exited_at=ago(started - took) if ran and not running else None,
-        invocation_id=(inv or f"{result}-{status}-{active}".encode().hex()[:32].ljust(32, "0")) if ran else None,
+        invocation_id=key if ran else None,
     )
 
 

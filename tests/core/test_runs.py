@@ -105,7 +105,7 @@ def test_a_reboot_in_the_middle_of_a_run_changes_no_verdict() -> None:
 def test_it_tells_timer_manual_and_restart_runs_apart() -> None:
     memory = RunMemory()
     pol = policy()
-    fired = timer(service=svc("a" * 32), last_trigger=ago(60))
+    fired = timer(service=svc("a" * 32, started=60), last_trigger=ago(60))
     memory, [f1] = track(pol, fired, memory, RunStats(), (), NOW)
     assert f1.run.trigger is Trigger.TIMER
     # `systemctl start` of the service later: the timer did not fire again
@@ -217,7 +217,7 @@ def test_the_anomaly_rule(duration: float, stats: RunStats, kw: dict[str, object
 
 
 def test_anomalies_are_shown_and_alerted_only_when_asked_at_most_daily() -> None:
-    slow = [at(svc(f"{i:032x}", started=200, took=190)) for i in range(3)]
+    slow = [at(svc(f"{i:032x}", started=200 - i, took=190)) for i in range(3)]
     _, statuses, d = replay(slow, stats=USUAL)
     assert statuses == [Status.OK] * 3 and d.alerts == []
     assert d.state.runs[T].last is not None and d.state.runs[T].last.anomaly == "slow"
@@ -280,3 +280,19 @@ def test_the_run_after_a_stopped_hung_run_is_the_timers_not_a_restarts() -> None
     nxt = timer(service=svc("n" * 32, started=2), last_trigger=ago(2))
     _, [fact] = track(policy(), nxt, memory, RunStats(), (ago(6),), NOW)  # the stop attempt, 6 s ago
     assert fact.run.trigger is Trigger.TIMER
+
+
+def test_a_look_that_catches_a_start_half_way_is_not_a_run() -> None:
+    failed = at(svc("a" * 32, "exit-code", 1))
+    d = decide({T: policy()}, {T: failed}, State(), NOW)
+    # "Run now": the new invocation id is read, but the state, result and times are still the last run's
+    torn = replace(failed, service=replace(failed.service, invocation_id="b" * 32))  # type: ignore[arg-type]
+    d2 = decide({T: policy()}, {T: torn}, d.state, NOW + timedelta(seconds=1))
+    assert d2.runs == [] and d2.state.runs[T] == d.state.runs[T]
+    # or the last run's id on a unit already running again
+    rerun = replace(failed, service=replace(svc("a" * 32, running=True, started=1)))
+    assert decide({T: policy()}, {T: rerun}, d.state, NOW + timedelta(seconds=1)).runs == []
+    # the whole look then shows the new run, which succeeds: ok
+    good = at(svc("b" * 32, started=0.5, took=0.2))
+    d3 = decide({T: policy()}, {T: good}, d2.state, NOW + timedelta(seconds=2))
+    assert d3.assessments[T].status is Status.OK
