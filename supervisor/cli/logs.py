@@ -25,7 +25,7 @@ def show_logs(registry: Registry, item: str, n: int) -> int:
         return EXIT_ERROR
     run = runs[n - 1]
     print(_header(run))
-    output = run.get("output")
+    output = run.get("output") if run.get("in_progress") else _kept_output(registry, run["id"])
     if output is None:  # a run that succeeded as usual: its output was not kept, read it now
         lines = registry.policy(item).output_lines or 20
         excerpt = read_excerpt(
@@ -51,11 +51,20 @@ def _runs(registry: Registry, item: str, n: int) -> list[dict[str, Any]]:
         except sqlite3.Error:
             return found
         try:
-            rows = history.runs(item, None, n)
-            found += [history.run(r["id"]) or r for r in rows]
+            found += history.runs(item, None, n)
         finally:
             history.close()
     return found
+
+
+def _kept_output(registry: Registry, run_id: str) -> str | None:
+    """The excerpt the history kept for one run (failed, hung or unusual runs have one)."""
+    history = History(registry.state_dir / "history.sqlite3", readonly=True)
+    try:
+        row = history.run(run_id)
+    finally:
+        history.close()
+    return row.get("output") if row else None
 
 
 def _header(run: dict[str, Any]) -> str:

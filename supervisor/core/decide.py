@@ -17,7 +17,7 @@ from supervisor.core.alerts import (
     item_alerts,
     summary_alert,
 )
-from supervisor.core.incident import publish, stopped_grace
+from supervisor.core.incident import in_stop_grace, publish
 from supervisor.core.lifecycle import RunPhase, check_status_change
 from supervisor.core.model import (
     RESTARTABLE,
@@ -163,7 +163,7 @@ def decide(
             check_status_change(found.kind, old, found.status)
             change = Transition(name, old, found.status, found.reason, now, initial=previous is None)
             transitions.append(change)
-        grace = stopped_grace(raw, current.since, policy.restart.after_s, now) is not None
+        grace = in_stop_grace(raw, current.since, policy.restart.after_s, now)
         escalate = False
         if act and not paused and _may_act(policy, raw, current.since, now):
             attempts = restarts.get(name, ())

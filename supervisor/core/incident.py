@@ -81,12 +81,9 @@ def publish(
     return found, Tracking(raw, changes, None, None if raw is Status.OK else bad, bad_reason, flapping)
 
 
-def stopped_grace(found: Assessment, since: datetime, after_s: float, now: datetime) -> datetime | None:
-    """Until when a cleanly stopped item is left alone (no restart, no alert); None when it is not."""
-    if found.cause is not Cause.STOPPED:
-        return None
-    until = since + timedelta(seconds=after_s)
-    return until if now < until else None
+def in_stop_grace(found: Assessment, since: datetime, after_s: float, now: datetime) -> bool:
+    """Whether a cleanly stopped item is still left alone (no alert yet): stopped less than ``after_s`` ago."""
+    return found.cause is Cause.STOPPED and now < since + timedelta(seconds=after_s)
 
 
 def _changes(changes: tuple[datetime, ...], window: timedelta) -> str:

@@ -44,6 +44,7 @@ class Verdict:
     limited: bool  # answer 429
     write: Write
     count: int
+    row: int | None = None  # the window's audit row, once written
     closed: tuple[tuple[Window, tuple[str, str]], ...] = ()  # ended windows whose final count to write
 
 
@@ -75,7 +76,7 @@ class Refusals:
             write = Write.UPDATE
         else:
             write = Write.NONE
-        return Verdict(key, window.count > self.limit, write, window.count, closed)
+        return Verdict(key, window.count > self.limit, write, window.count, window.row, closed)
 
     def written(self, key: tuple[str, str], row: int | None, count: int) -> None:
         """The audit row of ``key``'s window now holds ``count``."""

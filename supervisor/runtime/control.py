@@ -72,11 +72,9 @@ class Control:
             row = await asyncio.to_thread(history.audit, now, actor, action, item, result, detail)
             self.refusals.written(verdict.key, row, verdict.count)
             log.info("audit", actor=actor, action=action, item=item, result=result, detail=detail)
-        elif verdict.write is Write.UPDATE:
-            window = self.refusals.windows[verdict.key]
-            if window.row is not None:
-                await asyncio.to_thread(history.audit_count, window.row, verdict.count)
-                self.refusals.written(verdict.key, None, verdict.count)
+        elif verdict.write is Write.UPDATE and verdict.row is not None:
+            await asyncio.to_thread(history.audit_count, verdict.row, verdict.count)
+            self.refusals.written(verdict.key, None, verdict.count)
         if verdict.limited:
             return self.refusals.retry_after(verdict.key, now)
         return None

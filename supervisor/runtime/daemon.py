@@ -151,6 +151,8 @@ class Daemon:
         notify.stopping()
         for task in self._tasks:
             task.cancel()
+        if self._save_soon is not None:
+            self._save_soon.cancel()
         await self._write_state()  # what a pending background save would have written
         if self.server is not None:
             await self.server.stop()
