@@ -26,6 +26,9 @@ RunRow = tuple[
     str, str, str, float | None, float | None, float | None, str, int | None, str, str | None, str | None, str | None
 ]
 
+#: item, minute (epoch seconds), results, down, degraded, min / avg / max latency (ms, None without answers)
+MinuteRow = tuple[str, float, int, int, int, float | None, float | None, float | None]
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     invocation_id TEXT PRIMARY KEY,
@@ -61,6 +64,17 @@ CREATE TABLE IF NOT EXISTS audit (
     result TEXT NOT NULL,
     detail TEXT,
     count INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE IF NOT EXISTS probe_minutes (
+    item TEXT NOT NULL,
+    minute REAL NOT NULL,
+    results INTEGER NOT NULL,
+    down INTEGER NOT NULL,
+    degraded INTEGER NOT NULL,
+    min_ms REAL,
+    avg_ms REAL,
+    max_ms REAL,
+    PRIMARY KEY (item, minute)
 );
 CREATE TABLE IF NOT EXISTS maintenance (
     task TEXT PRIMARY KEY,
@@ -120,6 +134,26 @@ class History(Database):
         """An entry that stands for ``count`` requests (refusals coalesced per window)."""
         self._write("UPDATE audit SET count = ? WHERE id = ?", [(count, row)])
 
+    def record_probe_minutes(self, rows: Iterable[MinuteRow]) -> int:
+        """Per-minute aggregates of probe results (a minute written twice keeps the later one)."""
+        return self._write("INSERT OR REPLACE INTO probe_minutes VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def probe_minutes(self, item: str, since: float) -> list[dict[str, Any]]:
+        """An item's probe latencies per minute since ``since``, oldest first."""
+        rows = self._read("SELECT * FROM probe_minutes WHERE item = ? AND minute >= ? ORDER BY minute", (item, since))
+        return [
+            {
+                "minute": _iso(r["minute"]),
+                "results": r["results"],
+                "down": r["down"],
+                "degraded": r["degraded"],
+                "min_ms": r["min_ms"],
+                "avg_ms": r["avg_ms"],
+                "max_ms": r["max_ms"],
+            }
+            for r in rows
+        ]
+
     def maintained(self, task: str, at: float, result: str, detail: str) -> None:
         """Record a maintenance task's last run."""
         self._write("INSERT OR REPLACE INTO maintenance VALUES (?, ?, ?, ?)", [(task, at, result, detail)])
@@ -127,7 +161,7 @@ class History(Database):
     def prune(self, before: float) -> dict[str, int]:
         """Delete runs, transitions and audit entries older than ``before``."""
         out = {}
-        for table, col in (("runs", "ended_at"), ("transitions", "at"), ("audit", "at")):
+        for table, col in (("runs", "ended_at"), ("transitions", "at"), ("audit", "at"), ("probe_minutes", "minute")):
             out[table] = self._write(f"DELETE FROM {table} WHERE {col} < ?", [(before,)])  # noqa: S608 - fixed names
         return out
 

@@ -1,4 +1,4 @@
-"""``missionctl run | check | status | logs | alerts | url | validate``."""
+"""``missionctl run | check | status | logs | alerts | exec | url | validate``."""
 
 from __future__ import annotations
 
@@ -86,6 +86,18 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="1 = the newest run (default), 2 = the one before it",
     )
+    run_cmd = sub.add_parser(
+        "exec",
+        help="run a command and report it as push heartbeat NAME (start, exit code, output)",
+        description="Sends start, runs CMD (no shell), sends its exit code with the tail of its output, "
+        "and exits with CMD's own code. The command runs even when Mission Control cannot be reached.",
+    )
+    common(run_cmd)
+    run_cmd.add_argument("name", help="the ping's name in the registry's pings:")
+    run_cmd.add_argument(
+        "--url", help="ping base URL, https://HOST/ping/KEY (default: $MISSIONCTL_PING_URL, else this host's service)"
+    )
+    run_cmd.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- CMD ARGS", help="the command to run")
     url = sub.add_parser("url", help="print the dashboard URL from the registry")
     common(url)
     validate = sub.add_parser("validate", help="validate a registry file; exit 0 or 2")
@@ -96,10 +108,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``missionctl`` command."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     if args.command == "validate":
         return _validate(args.path, args.user)
     read_secrets(args.user)
+    if args.command == "exec":
+        return _exec(parser, args)
     try:
         registry = registry_for(args)
     except RegistryError as exc:
@@ -124,6 +139,26 @@ def main(argv: list[str] | None = None) -> int:
             return test_alert(registry, args.channel)
         return list_alerts(registry, args.json, args.limit)
     return _sweep(args, registry)
+
+
+def _exec(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from supervisor.cli.exec import default_base, run
+
+    command = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
+    if not command:
+        parser.error("exec: give the command after --, e.g. missionctl exec backup -- /usr/local/bin/backup.sh")
+    base = args.url
+    if base is None:
+        key = None
+        listen = "http://127.0.0.1:8001/"
+        try:  # on the supervised host: its own service, with the key from the environment file
+            registry = registry_for(args)
+            key = os.environ.get(registry.server.ping_key_env)
+            listen = _local_url(registry)
+        except RegistryError:
+            key = os.environ.get("MISSIONCTL_PING_KEY")
+        base = default_base(listen, key)
+    return run(args.name, base, command)
 
 
 def _validate(path: Path, user: bool) -> int:

@@ -127,6 +127,7 @@ class ServerSpec(_Model):
     listen: str = Field("127.0.0.1:8001", pattern=r"^(\[[0-9a-fA-F:]+\]|[^:\[\]]+):\d{1,5}$")
     token_env: str = "MISSIONCTL_TOKEN"  # noqa: S105 - the name of a variable, not a secret
     token_file: str | None = None
+    ping_key_env: str = "MISSIONCTL_PING_KEY"  # the key in /ping/{key}/{name} (no bearer token needed)
     public_url: str | None = None
     snapshot_ttl: Duration = Field(30.0, gt=0)  # older snapshots trigger one background refresh
 

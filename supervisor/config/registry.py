@@ -10,10 +10,12 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from supervisor.config.alerts import AlertsSpec, HistorySpec, ServerSpec
 from supervisor.config.durations import Duration
+from supervisor.config.probes import CheckSpec, PingSpec, ProbeConfig, check_item_name
 from supervisor.config.units import check_unit_name
-from supervisor.core.model import Anomalies, ItemPolicy, Kind, OnHung, OnStale, RestartPolicy
+from supervisor.core.model import Anomalies, ItemPolicy, Kind, OnDown, OnHung, OnStale, RestartPolicy
 
 UnitName = Annotated[str, AfterValidator(check_unit_name)]
+ItemName = Annotated[str, AfterValidator(check_item_name)]
 
 
 class _Model(BaseModel):
@@ -57,6 +59,7 @@ class UnitSpec(_Model):
     on_hung: OnHung | None = None
     anomalies: Anomalies | None = None
     output_lines: int | None = Field(None, ge=0, le=1000)
+    probe: ProbeConfig | None = None  # a daemon's HTTP or TCP health probe
 
     @model_validator(mode="after")
     def _bounds(self) -> UnitSpec:
@@ -75,11 +78,13 @@ class Registry(_Model):
     resync_every: Duration = Field(300.0, ge=5)
     defaults: Defaults = Defaults()
     units: dict[UnitName, UnitSpec] = Field(default_factory=dict)
+    checks: dict[ItemName, CheckSpec] = Field(default_factory=dict)
+    pings: dict[ItemName, PingSpec] = Field(default_factory=dict)
     alerts: AlertsSpec = AlertsSpec()
     server: ServerSpec = ServerSpec()
     history: HistorySpec = HistorySpec()
 
-    @field_validator("units", mode="before")
+    @field_validator("units", "checks", "pings", mode="before")
     @classmethod
     def _empty_entries(cls, value: object) -> object:
         # `unit.timer:` with nothing after it means "all defaults"
@@ -89,10 +94,50 @@ class Registry(_Model):
             return {k: ({} if v is None else v) for k, v in value.items()}
         return value
 
+    @model_validator(mode="after")
+    def _names(self) -> Registry:
+        for name, spec in self.units.items():
+            if spec.probe is not None and not name.endswith(".service"):
+                raise ValueError(f"units.{name}.probe: only a daemon (.service) has a probe; a timer's job has runs")
+        for name in self.pings:
+            if name in self.checks:
+                raise ValueError(f"pings.{name}: the name is already a check's; every item needs its own name")
+        return self
+
     @property
     def listed(self) -> tuple[str, ...]:
         """Every unit named in the registry."""
         return tuple(self.units)
+
+    def unitless(self) -> dict[str, ItemPolicy]:
+        """The policies of the items with no systemd unit: checks and push heartbeats."""
+        out = {name: self._check_policy(name, spec) for name, spec in self.checks.items()}
+        out.update({name: self._ping_policy(name, spec) for name, spec in self.pings.items()})
+        return out
+
+    def _check_policy(self, name: str, spec: CheckSpec) -> ItemPolicy:
+        return ItemPolicy(
+            name=name,
+            kind=Kind.CHECK,
+            on_stale=OnStale.ALERT,
+            critical=spec.critical,
+            restart=self.defaults.restart.policy(),
+            probe=spec.spec(OnDown.ALERT),
+        )
+
+    def _ping_policy(self, name: str, spec: PingSpec) -> ItemPolicy:
+        return ItemPolicy(
+            name=name,
+            kind=Kind.PING,
+            on_stale=OnStale.ALERT,
+            critical=spec.critical,
+            restart=self.defaults.restart.policy(),
+            max_runtime_s=spec.max_runtime,
+            min_runtime_s=spec.min_runtime,
+            anomalies=self.defaults.anomalies,
+            output_lines=self.defaults.output_lines,
+            ping=spec.schedule_of(),
+        )
 
     def policy(self, name: str, *, discovered: bool = False) -> ItemPolicy:
         """The policy for a listed unit (or a discovered timer, with the defaults)."""
@@ -112,6 +157,7 @@ class Registry(_Model):
             on_hung=spec.on_hung or d.on_hung,
             anomalies=spec.anomalies or d.anomalies,
             output_lines=spec.output_lines if spec.output_lines is not None else d.output_lines,
+            probe=spec.probe.spec(spec.probe.on_down) if spec.probe else None,
         )
 
     def ignored(self, name: str) -> bool:

@@ -10,7 +10,7 @@ ignored (they move an elapse by an hour at most).
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from functools import lru_cache
 
 _WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
@@ -80,6 +80,8 @@ def _parse(
         weekdays = _field(tokens.pop(0), 0, 6, _WEEKDAYS)
     if len(tokens) >= 3 or (len(tokens) == 2 and ":" not in tokens[1]):
         tokens = tokens[:2]  # a trailing time zone: intervals do not depend on it
+    if len(tokens) == 1:  # a date or a time alone: systemd fills in midnight, or every day
+        tokens = [tokens[0], "00:00:00"] if "-" in tokens[0] else ["*-*-*", tokens[0]]
     if len(tokens) != 2 or "~" in tokens[0]:
         raise CalendarError(f"unsupported calendar spec {spec!r}")
     date_part, time_part = tokens
@@ -140,3 +142,35 @@ def _day_matches(
     return (
         (years is None or day.year in years) and day.month in months and day.day in days and day.weekday() in weekdays
     )
+
+
+def check(spec: str) -> str:
+    """The spec, if this module can read it; CalendarError otherwise (for validation at the edge)."""
+    try:
+        _parse(spec)
+    except (ValueError, IndexError) as exc:
+        raise CalendarError(f"unsupported calendar spec {spec!r}") from exc
+    return spec
+
+
+def next_elapse(spec: str, after: datetime, zone: tzinfo) -> datetime | None:
+    """The first elapse of ``spec`` strictly after ``after`` (UTC-aware), the spec read in ``zone``.
+
+    None when there is none within the horizon. A wall-clock time skipped by a
+    daylight-saving change elapses an hour later, as zoneinfo resolves it.
+    """
+    try:
+        years, months, days, weekdays, hours, minutes, seconds = _parse(spec)
+    except (ValueError, IndexError) as exc:
+        raise CalendarError(f"unsupported calendar spec {spec!r}") from exc
+    times = [(h, m, s) for h in sorted(hours) for m in sorted(minutes) for s in sorted(seconds)]
+    local = after.astimezone(zone)
+    day = local.date() - timedelta(days=1)  # a DST fold can put an elapse on the previous local day
+    for _ in range(_HORIZON_DAYS + 2):
+        if _day_matches(day, years, months, days, weekdays):
+            for h, m, s in times:
+                moment = datetime(day.year, day.month, day.day, h, m, s, tzinfo=zone)
+                if moment > after:
+                    return moment.astimezone(after.tzinfo)
+        day += timedelta(days=1)
+    return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Set
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -22,14 +22,20 @@ from supervisor.core.lifecycle import RunPhase, check_status_change
 from supervisor.core.model import (
     RESTARTABLE,
     Anomalies,
+    DaemonObservation,
     ItemPolicy,
+    Kind,
     Observation,
+    OnDown,
     OnHung,
     OnStale,
     Status,
     TimerObservation,
 )
 from supervisor.core.output import OutputWanted, output_of, wanted
+from supervisor.core.pings import PingEvent, assess_ping, track_pings
+from supervisor.core.probes import ProbeResult, ProbeState
+from supervisor.core.probes import step as probe_step
 from supervisor.core.report import item_report
 from supervisor.core.runs import (
     ANOMALY_ALERT_EVERY,
@@ -43,7 +49,7 @@ from supervisor.core.runs import (
     with_output,
 )
 from supervisor.core.state import ItemState, State, Transition, is_paused
-from supervisor.core.status import Assessment, Cause, assess, unscheduled
+from supervisor.core.status import Assessment, Cause, assess, assess_check, assess_daemon, unscheduled
 
 _NO_STATS = RunStats()
 #: "Active but nothing scheduled" becomes ``dead`` only if it still holds this long after it was first seen
@@ -104,6 +110,8 @@ def decide(
     alerting: AlertPolicy | None = None,
     observed: Set[str] | None = None,
     stats: Mapping[str, RunStats] | None = None,
+    probes: Mapping[str, Sequence[ProbeResult]] | None = None,
+    pings: Mapping[str, Sequence[PingEvent]] | None = None,
 ) -> Decision:
     """Assess every item, follow its runs, record transitions, choose restarts within budget and alerts.
 
@@ -111,11 +119,13 @@ def decide(
     read-only look; runs are still followed). ``observed`` names the items re-read
     for this step (None: all of them); only those count towards ``confirm``.
     ``stats`` is each item's run history (for derived ``max_runtime`` and anomalies).
+    ``probes`` are probe results and ``pings`` push heartbeats received since the last step.
     """
     assessments: dict[str, Assessment] = {}
     items: dict[str, ItemState] = {}
     incident = (alerting or AlertPolicy()).incident
     run_memory: dict[str, RunMemory] = {}
+    verdicts: dict[str, ProbeState] = {}
     run_facts: list[RunFact] = []
     want: list[OutputWanted] = []
     restarts = {
@@ -134,12 +144,24 @@ def decide(
             memory, facts = track(policy, obs, memory, item_stats, restarts.get(name, ()), now)
             run_facts.extend(facts)
             want.extend(wanted(policy, facts))
+        elif policy.kind is Kind.PING:
+            memory, facts = track_pings(policy, memory, (pings or {}).get(name, ()), item_stats, now)
+            run_facts.extend(facts)  # a push heartbeat brings its own output
+        verdict = _probe_verdict(policy, obs, state.probes.get(name), (probes or {}).get(name, ()))
+        if verdict is not None:
+            verdicts[name] = verdict
         previous = state.items.get(name)
         unscheduled_since = None
         if isinstance(obs, TimerObservation) and unscheduled(obs):
             unscheduled_since = (previous.unscheduled_since if previous else None) or now
         between_runs = unscheduled_since is not None and now - unscheduled_since < UNSCHEDULED_SETTLE
-        found = assess(policy, obs, now, memory, item_stats, between_runs)
+        if policy.kind is Kind.PING:
+            found = assess_ping(policy, memory, item_stats, now)
+        elif policy.kind is Kind.CHECK and policy.probe is not None:
+            found = assess_check(policy.probe, verdict)
+        else:
+            held = (previous.raw or previous.status) if previous else None
+            found = assess(policy, obs, now, memory, item_stats, between_runs, verdict, held)
         paused = is_paused(state, name, now)
         if paused:
             until = state.paused[name]
@@ -165,7 +187,8 @@ def decide(
             transitions.append(change)
         grace = in_stop_grace(raw, current.since, policy.restart.after_s, now)
         escalate = False
-        if act and not paused and _may_act(policy, raw, current.since, now):
+        since = verdict.since if raw.cause is Cause.PROBE and verdict and verdict.since else current.since
+        if act and not paused and _may_act(policy, raw, since, now):
             attempts = restarts.get(name, ())
             if ratelimit.exhausted(attempts, policy.restart, now):
                 if not current.escalated:
@@ -207,7 +230,7 @@ def decide(
                 )
                 alerts.extend(odd)
         items[name] = current
-        if isinstance(obs, TimerObservation) or name in state.runs:
+        if isinstance(obs, TimerObservation) or policy.kind is Kind.PING or name in state.runs:
             run_memory[name] = memory
     new_state = State(
         items=items,
@@ -215,6 +238,7 @@ def decide(
         last_summary_at=state.last_summary_at,
         paused={n: u for n, u in state.paused.items() if n in policies and (u is None or u > now)},
         runs=run_memory,
+        probes=verdicts,
     )
     if act and alerting is not None:
         new_state, summary = summary_alert(new_state, assessments, alerting, now)
@@ -243,12 +267,38 @@ def with_outputs(decision: Decision, outputs: Mapping[str, str]) -> Decision:
     return replace(decision, state=replace(decision.state, runs=runs), alerts=alerts)
 
 
+def _probe_verdict(
+    policy: ItemPolicy, obs: Observation | None, state: ProbeState | None, results: Sequence[ProbeResult]
+) -> ProbeState | None:
+    """The probe's verdict after this step's results.
+
+    A daemon's probe counts only while its unit is up: when systemd reports it stopped,
+    failed or restarting, the verdict starts afresh (a probe of a unit coming back is not
+    held against it by answers from before).
+    """
+    spec = policy.probe
+    if spec is None:
+        return None
+    if policy.kind is Kind.DAEMON and (not isinstance(obs, DaemonObservation) or assess_daemon(obs).status.is_problem):
+        return None
+    verdict = state or ProbeState()
+    for result in results:
+        verdict = probe_step(spec, verdict, result)
+    return verdict
+
+
 def _may_act(policy: ItemPolicy, found: Assessment, since: datetime, now: datetime) -> bool:
     """Whether the supervisor may restart (or, hung, stop) the item now, whoever else is in charge of it.
 
-    Never what systemd is restarting itself; a dead or down item only once it has been so for
-    ``restart.after`` (a deliberate stop, an upgrade, a reload storm is not raced).
+    Never what systemd is restarting itself, nor a check or a push heartbeat (no unit of
+    ours to act on); a dead or down item only once it has been so for ``restart.after``
+    (a deliberate stop, an upgrade, a reload storm, a daemon still starting up is not raced).
     """
+    if policy.kind in (Kind.CHECK, Kind.PING):
+        return False
+    if found.cause is Cause.PROBE:  # ``since``: when the probe's verdict became down
+        on_down = policy.probe.on_down if policy.probe else OnDown.ALERT
+        return on_down is OnDown.RESTART and (now - since).total_seconds() >= policy.restart.after_s
     if found.status is Status.HUNG:
         return policy.on_hung is OnHung.STOP
     if found.status not in RESTARTABLE or policy.on_stale is not OnStale.RESTART:
@@ -340,11 +390,17 @@ def next_wakeup(
             moments.append(item.unscheduled_since + UNSCHEDULED_SETTLE)  # look again: does it still hold?
         if item is not None and item.ok_since is not None:  # an incident settling
             moments.append(item.ok_since + timedelta(seconds=(alerting or AlertPolicy()).incident.settle_s))
+        if found.next_at is not None and policy.ping is not None:  # a push heartbeat becomes late then
+            moments.append(found.next_at + timedelta(seconds=policy.ping.grace_s))
         stoppable = found.status is Status.HUNG and policy.on_hung is OnHung.STOP
-        if stoppable or (found.status in RESTARTABLE and policy.on_stale is OnStale.RESTART):
+        acts = policy.kind in (Kind.TIMER, Kind.DAEMON)
+        if acts and (stoppable or (found.status in RESTARTABLE and policy.on_stale is OnStale.RESTART)):
             attempts = decision.state.restarts.get(name, ())
             moments.append(ratelimit.next_allowed(attempts, policy.restart, now))
             if item is not None and found.status in (Status.DEAD, Status.DOWN):
                 moments.append(item.since + timedelta(seconds=policy.restart.after_s))
+            verdict = decision.state.probes.get(name)
+            if found.cause is Cause.PROBE and verdict is not None and verdict.since is not None:
+                moments.append(verdict.since + timedelta(seconds=policy.restart.after_s))
     future = [m for m in moments if m > now]
     return min(future) if future else None

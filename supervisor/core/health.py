@@ -18,10 +18,13 @@ class Health(StrEnum):
 
 def overall(items: Iterable[tuple[Status, bool]], *, config_rejected: bool = False) -> Health:
     """From every item's (status, critical): down when a critical item has a problem, degraded for any other
-    problem (or a registry on disk that was rejected), else ok. A paused item is never a problem."""
+    problem (a degraded item, critical or not; a registry on disk that was rejected), else ok. A paused item
+    is never a problem."""
     health = Health.OK
     for status, critical in items:
-        if status.is_problem:
+        if status is Status.DEGRADED:  # slow, not broken: never a 503, even for a critical item
+            health = Health.DEGRADED
+        elif status.is_problem:
             if critical:
                 return Health.DOWN
             health = Health.DEGRADED

@@ -65,7 +65,9 @@ PRECEDENCE: dict[Kind, tuple[Status, ...]] = {
         Status.FAILED,
         Status.OK,
     ),
-    Kind.DAEMON: (Status.MISSING, Status.DOWN, Status.OK),
+    Kind.DAEMON: (Status.MISSING, Status.DOWN, Status.DEGRADED, Status.OK),
+    Kind.CHECK: (Status.DOWN, Status.DEGRADED, Status.OK),
+    Kind.PING: (Status.HUNG, Status.NEVER_TRIGGERED, Status.STALE, Status.FAILED, Status.OK),
 }
 
 

@@ -18,6 +18,7 @@ class Status(StrEnum):
     MISSING = "missing"
     DOWN = "down"
     HUNG = "hung"
+    DEGRADED = "degraded"  # a probe answers, but slowly or with a status listed as degraded
     PAUSED = "paused"
 
     @property
@@ -31,10 +32,19 @@ class Kind(StrEnum):
 
     TIMER = "timer"
     DAEMON = "daemon"
+    CHECK = "check"  # a probe with no unit (an external site, a database port)
+    PING = "ping"  # a job elsewhere that pushes heartbeats
 
 
 class OnStale(StrEnum):
     """What to do when an item goes bad."""
+
+    RESTART = "restart"
+    ALERT = "alert"
+
+
+class OnDown(StrEnum):
+    """What to do when a daemon's probe finds it down."""
 
     RESTART = "restart"
     ALERT = "alert"
@@ -60,6 +70,7 @@ class Trigger(StrEnum):
     TIMER = "timer"
     MANUAL = "manual"  # "Run now", the API, or `systemctl start` of the service
     RESTART = "restart"  # the timer fired because the supervisor restarted it
+    PING = "ping"  # a push heartbeat reported it
 
 
 #: Statuses that a restart of the unit can cure.
@@ -81,6 +92,49 @@ class RestartPolicy:
     after_s: float = 60.0
 
 
+class ProbeKind(StrEnum):
+    """How a probe looks at its target."""
+
+    HTTP = "http"
+    TCP = "tcp"
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeSpec:
+    """An HTTP or TCP probe: its target, what counts as ok or degraded, and how often it runs.
+
+    ``expect`` and ``degraded_status`` are inclusive ranges of HTTP status codes.
+    ``confirm`` consecutive worse results change the verdict for the worse, ``recover``
+    consecutive better ones for the better.
+    """
+
+    kind: ProbeKind
+    target: str  # a URL (http) or "host:port" (tcp)
+    expect: tuple[tuple[int, int], ...] = ((200, 399),)
+    degraded_status: tuple[tuple[int, int], ...] = ()
+    degraded_ms: float | None = 1000.0
+    timeout_s: float = 5.0
+    every_s: float = 30.0
+    confirm: int = 2
+    recover: int = 1
+    on_down: OnDown = OnDown.RESTART
+    method: str = "GET"
+
+
+@dataclass(frozen=True, slots=True)
+class PingSchedule:
+    """When a push heartbeat is expected: every ``period_s``, or at the elapses of ``calendar``.
+
+    ``calendar`` is a normalized ``OnCalendar=`` spec (cron specs are translated at
+    the edge), read in ``timezone``. A run is late once ``grace_s`` has passed.
+    """
+
+    period_s: float | None = None
+    calendar: str | None = None
+    timezone: str = "UTC"
+    grace_s: float = 900.0
+
+
 @dataclass(frozen=True, slots=True)
 class ItemPolicy:
     """How one unit is supervised, as decided by the registry (or discovery)."""
@@ -98,6 +152,8 @@ class ItemPolicy:
     on_hung: OnHung = OnHung.ALERT
     anomalies: Anomalies = Anomalies.SHOW
     output_lines: int = 20
+    probe: ProbeSpec | None = None  # a daemon's health probe, or the whole of a check
+    ping: PingSchedule | None = None  # a push heartbeat's schedule
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from typing import Any
 
 from supervisor.core import ratelimit
 from supervisor.core.health import Health, overall
-from supervisor.core.model import DaemonObservation, ItemPolicy, Observation, TimerObservation
+from supervisor.core.model import DaemonObservation, ItemPolicy, Kind, Observation, TimerObservation
 from supervisor.core.runs import Run, RunMemory
 from supervisor.core.state import State
 from supervisor.core.status import Assessment
@@ -62,6 +62,14 @@ def item_report(
             running_since = memory.current.started_at
     elif isinstance(obs, DaemonObservation):
         last_result = obs.result or None
+    elif policy.kind is Kind.PING and memory is not None:
+        if last is not None:
+            last_result, last_exit, last_duration = last.result or None, last.exit_status, last.duration_s
+        current = memory.current
+        moments = [t for t in (last.finished_at if last else None, current.started_at if current else None) if t]
+        last_trigger = max(moments) if moments else None
+        next_elapse = found.next_at
+        running_since = current.started_at if current else None
     item_state = state.items.get(policy.name)
     budget = found.budget
     limit = found.max_runtime

@@ -72,6 +72,8 @@ class RunMemory:
     current: Run | None = None  # the run in progress
     phase: RunPhase = RunPhase.IDLE
     anomaly_alert_at: datetime | None = None  # at most one anomaly alert per item per day
+    last_success_at: datetime | None = None  # push heartbeats: when the last run succeeded
+    expected_since: datetime | None = None  # push heartbeats: first expected from this moment (never pinged)
 
 
 @dataclass(frozen=True, slots=True)

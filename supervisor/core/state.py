@@ -9,6 +9,7 @@ from typing import Any
 
 from supervisor.core.lifecycle import RunPhase
 from supervisor.core.model import Status, Trigger
+from supervisor.core.probes import Outcome, ProbeState
 from supervisor.core.runs import Run, RunMemory
 
 SCHEMA_VERSION = 2
@@ -72,6 +73,7 @@ class State:
     last_summary_at: datetime | None = None
     paused: Mapping[str, datetime | None] = field(default_factory=dict)  # item -> until (None: until resumed)
     runs: Mapping[str, RunMemory] = field(default_factory=dict)  # timers: last finished run, run in progress
+    probes: Mapping[str, ProbeState] = field(default_factory=dict)  # probe verdicts (a restart keeps them)
 
 
 def to_document(state: State) -> dict[str, Any]:
@@ -103,7 +105,30 @@ def to_document(state: State) -> dict[str, Any]:
         "last_summary_at": state.last_summary_at.isoformat() if state.last_summary_at else None,
         "paused": {n: u.isoformat() if u else None for n, u in sorted(state.paused.items())},
         "runs": {name: _memory_doc(m) for name, m in sorted(state.runs.items())},
+        "probes": {name: _probe_doc(p) for name, p in sorted(state.probes.items())},
     }
+
+
+def _probe_doc(p: ProbeState) -> dict[str, Any]:
+    return {
+        "verdict": p.verdict.value if p.verdict else None,
+        "reason": p.reason,
+        "since": _iso(p.since),
+        "streak": p.streak,
+        "pending": p.pending.value if p.pending else None,
+        "pending_reason": p.pending_reason,
+    }
+
+
+def _probe(v: Any) -> ProbeState:
+    return ProbeState(
+        verdict=Outcome(v["verdict"]) if v.get("verdict") else None,
+        reason=str(v.get("reason") or ""),
+        since=_maybe_time(v.get("since")),
+        streak=int(v.get("streak", 0)),
+        pending=Outcome(v["pending"]) if v.get("pending") else None,
+        pending_reason=str(v.get("pending_reason") or ""),
+    )
 
 
 def _run_doc(run: Run | None) -> dict[str, Any] | None:
@@ -131,6 +156,8 @@ def _memory_doc(m: RunMemory) -> dict[str, Any]:
         "current": _run_doc(m.current),
         "phase": m.phase.value,
         "anomaly_alert_at": _iso(m.anomaly_alert_at),
+        "last_success_at": _iso(m.last_success_at),
+        "expected_since": _iso(m.expected_since),
     }
 
 
@@ -159,6 +186,8 @@ def _memory(v: Any) -> RunMemory:
         current=_run(v.get("current")),
         phase=RunPhase(v.get("phase", "idle")),
         anomaly_alert_at=_maybe_time(v.get("anomaly_alert_at")),
+        last_success_at=_maybe_time(v.get("last_success_at")),
+        expected_since=_maybe_time(v.get("expected_since")),
     )
 
 
@@ -195,11 +224,12 @@ def from_document(doc: object) -> State:
         last_summary = _time(summary) if summary else None
         paused = {str(n): _time(u) if u else None for n, u in (doc.get("paused") or {}).items()}
         runs = {str(n): _memory(v) for n, v in (doc.get("runs") or {}).items()}
+        probes = {str(n): _probe(v) for n, v in (doc.get("probes") or {}).items()}
     except StateFormatError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise StateFormatError(f"malformed state document: {exc!r}") from exc
-    return State(items=items, restarts=restarts, last_summary_at=last_summary, paused=paused, runs=runs)
+    return State(items=items, restarts=restarts, last_summary_at=last_summary, paused=paused, runs=runs, probes=probes)
 
 
 def pause(state: State, item: str, until: datetime | None) -> State:

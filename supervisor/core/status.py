@@ -13,9 +13,11 @@ from supervisor.core.model import (
     ItemPolicy,
     Kind,
     Observation,
+    ProbeSpec,
     Status,
     TimerObservation,
 )
+from supervisor.core.probes import Outcome, ProbeState, describe
 from supervisor.core.runs import Limit, RunMemory, RunStats, max_runtime
 
 _NO_RUNS = RunMemory()
@@ -30,6 +32,7 @@ class Cause(StrEnum):
     STOPPED = "stopped"  # inactive after a clean stop: an admin, a package upgrade (given restart.after)
     RESTARTING = "restarting"  # systemd is restarting it itself (Restart=): watched, never restarted by us
     GAVE_UP = "gave-up"  # failed: systemd will not bring it back (no Restart=, or its start limit was hit)
+    PROBE = "probe"  # the unit is active but its probe finds it down (``probe.on_down`` decides)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +46,7 @@ class Assessment:
     age_s: float | None = None
     max_runtime: Limit | None = None
     cause: Cause | None = None
+    next_at: datetime | None = None  # a push heartbeat: when the next run is due
 
 
 def assess(
@@ -52,8 +56,10 @@ def assess(
     runs: RunMemory = _NO_RUNS,
     stats: RunStats = _NO_STATS,
     between_runs: bool = False,
+    probe: ProbeState | None = None,
+    held: Status | None = None,
 ) -> Assessment:
-    """Status of one item; ``obs`` is None when systemd does not know the unit.
+    """Status of one timer or daemon; ``obs`` is None when systemd does not know the unit.
 
     ``runs`` is what the supervisor remembers of a timer's runs (``core.runs.track``
     has already taken this observation into account): the last finished run decides
@@ -62,7 +68,10 @@ def assess(
     if isinstance(obs, TimerObservation):
         return assess_timer(policy, obs, now, runs, stats, between_runs)
     if isinstance(obs, DaemonObservation):
-        return assess_daemon(obs)
+        found = assess_daemon(obs)
+        if found.status is Status.OK and policy.probe is not None:
+            return with_probe(found, policy.probe, probe, held)
+        return found
     return Assessment(Status.MISSING, "unit not loaded", policy.kind)
 
 
@@ -84,6 +93,34 @@ def assess_daemon(obs: DaemonObservation) -> Assessment:
         why = f"crashed ({obs.result}); systemd is restarting it (Restart={obs.restart}, {obs.n_restarts} so far)"
         return Assessment(Status.DOWN, why, Kind.DAEMON, cause=Cause.RESTARTING)
     return Assessment(Status.OK, f"service {obs.active_state}", Kind.DAEMON)
+
+
+def with_probe(found: Assessment, spec: ProbeSpec, probe: ProbeState | None, held: Status | None = None) -> Assessment:
+    """An active daemon as its probe sees it: down or degraded by the probe's verdict, ok otherwise.
+
+    With no verdict yet (the unit has just come back), a daemon that was ``held`` down or
+    degraded stays so until its probe says otherwise; it is coming back, not to be restarted.
+    """
+    if probe is None or probe.verdict is None:
+        why = f"{found.reason}; waiting for the first probe result"
+        if held in (Status.DOWN, Status.DEGRADED):
+            return Assessment(held, f"{why} since it came back", Kind.DAEMON, cause=Cause.RESTARTING)
+        return Assessment(Status.OK, why, Kind.DAEMON)
+    text = describe(probe, spec)
+    if probe.verdict is Outcome.DOWN:
+        return Assessment(Status.DOWN, f"{found.reason} but probe down: {text}", Kind.DAEMON, cause=Cause.PROBE)
+    if probe.verdict is Outcome.DEGRADED:
+        return Assessment(Status.DEGRADED, f"probe degraded: {text}", Kind.DAEMON)
+    return Assessment(Status.OK, f"{found.reason}; probe: {text}", Kind.DAEMON)
+
+
+def assess_check(spec: ProbeSpec, probe: ProbeState | None) -> Assessment:
+    """A probe with no unit: its verdict is the status."""
+    if probe is None or probe.verdict is None:
+        return Assessment(Status.OK, "waiting for the first probe result", Kind.CHECK)
+    text = describe(probe, spec)
+    status = {Outcome.OK: Status.OK, Outcome.DEGRADED: Status.DEGRADED, Outcome.DOWN: Status.DOWN}[probe.verdict]
+    return Assessment(status, text, Kind.CHECK)
 
 
 UNSCHEDULED = "timer active but nothing scheduled"

@@ -78,6 +78,8 @@ def build_channels(registry: Registry) -> Channels:
     server = registry.server
     with contextlib.suppress(SecretUnavailable):  # the API token is scrubbed from job output and errors too
         redact.add(resolve(None if server.token_file else server.token_env, server.token_file))
+    with contextlib.suppress(SecretUnavailable):  # and the ping key (a ping URL in a job's output)
+        redact.add(resolve(server.ping_key_env, None))
     session = None
     if spec.discord or spec.webhook or spec.recovery_hook:
         import aiohttp

@@ -16,6 +16,7 @@ import gc
 import os
 import signal
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,14 +31,19 @@ from supervisor.adapters.systemd.signals import SignalEvent, UnitChanged, UnitsR
 from supervisor.config.registry import Registry
 from supervisor.core.alerts import unconfirmed
 from supervisor.core.decide import Action, Decision, Escalate, Restart, decide, next_wakeup, with_outputs
+from supervisor.core.model import ProbeSpec
+from supervisor.core.pings import PingEvent
+from supervisor.core.probes import ProbeResult, matters, shown_target
 from supervisor.core.runs import RunFinished, RunStats
 from supervisor.core.state import State, Transition
 from supervisor.notifiers.build import alert_policy
 from supervisor.runtime.alerting import AlertService
 from supervisor.runtime.control import Control
+from supervisor.runtime.intake import Intake
 from supervisor.runtime.link import SystemdLink
 from supervisor.runtime.observe import Snapshot, observe_all, observe_items
 from supervisor.runtime.outputs import read_outputs
+from supervisor.runtime.prober import Prober
 from supervisor.runtime.recorder import Recorder
 from supervisor.runtime.reload import Reloader
 from supervisor.runtime.view import View, build_view
@@ -82,6 +88,9 @@ class Daemon:
         self.link = SystemdLink(user, address, on_events=self._on_signals, on_lost=lambda: self._wake.set())
         self.worker = self.link.worker
         self.state = State()
+        self.intake = Intake()
+        self.pings_received: dict[str, int] = {}
+        self.prober = Prober(self._on_probe, eager=self._eager)
         self._saved: State | None = None  # the state last written to the file
         self._save_lock = asyncio.Lock()
         self._save_soon: asyncio.Task[None] | None = None
@@ -121,6 +130,7 @@ class Daemon:
         self.alerts = AlertService(state_dir / "outbox.sqlite3")
         self.alerts.start(self.registry)
         await self._start_server()
+        self.prober.configure(probe_specs(self.registry))
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop)
@@ -153,6 +163,7 @@ class Daemon:
             task.cancel()
         if self._save_soon is not None:
             self._save_soon.cancel()
+        await self.prober.close()
         await self._write_state()  # what a pending background save would have written
         if self.server is not None:
             await self.server.stop()
@@ -265,6 +276,9 @@ class Daemon:
 
     async def _decide_and_act(self, snapshot: Snapshot) -> None:
         now = datetime.now(UTC)
+        probes, pings = self.intake.take()
+        if self._observed is not None:  # what arrived counts as looked at, towards confirm
+            self._observed = self._observed | probes.keys() | pings.keys()
         decision = decide(
             snapshot.policies,
             snapshot.observations,
@@ -273,6 +287,8 @@ class Daemon:
             alerting=self.alerting,
             observed=self._observed,
             stats=self.stats,
+            probes=probes,
+            pings=pings,
         )
         redact = self.alerts.channels.redact if self.alerts and self.alerts.channels else None
         outputs = await read_outputs(decision.output, redact) if decision.output else {}
@@ -295,7 +311,7 @@ class Daemon:
             await self._act(action)
         if decision.alerts:
             self.alerts.wake()
-        await self.recorder.record(decision, outputs)
+        await self.recorder.record(decision, outputs, self.prober.minutes())
         self._deadline = next_wakeup(snapshot.policies, snapshot.observations, decision, now, self.alerting)
         # problems not yet confirmed are looked at again when the deadline wakes the loop
         self._dirty |= set(unconfirmed(decision.state))
@@ -318,6 +334,7 @@ class Daemon:
         try:
             if isinstance(action, Restart):
                 await self.worker.run(lambda c: c.restart_unit(unit))
+                self.prober.soon(action.item)  # see it come back as early as it can
             else:
                 await self.worker.run(lambda c: c.stop_unit(unit))
         except ConnectionLost as exc:
@@ -345,6 +362,8 @@ class Daemon:
             "outbox_pending": counts.get("pending", 0),
             "outbox_dead": counts.get("dead", 0),
             "registry": self.reloader.report(),
+            "pings_received": dict(self.pings_received),
+            "probes": len(self.prober.latency),
         }
 
     async def _start_server(self) -> None:
@@ -361,6 +380,50 @@ class Daemon:
             before = loop.time()
             await asyncio.sleep(1.0)
             self.loop_lag_s = max(0.0, loop.time() - before - 1.0)
+
+    # probes and push heartbeats -----------------------------------------------------
+
+    def _on_probe(self, result: ProbeResult) -> None:
+        # a steady answer changes nothing: no decision step for it
+        if matters(self.state.probes.get(result.item), result):
+            self.intake.probe(result)
+            self._wake.set()
+
+    def _eager(self, name: str) -> bool:
+        verdict = self.state.probes.get(name)
+        return verdict is None or verdict.verdict is None or verdict.streak > 0
+
+    def probe_report(self, name: str) -> dict[str, Any] | None:
+        """A probe's target, settings and recent latencies (for ``/api/items/{name}``)."""
+        policy = self.snapshot.policies.get(name) if self.snapshot else None
+        if policy is None or policy.probe is None:
+            return None
+        spec = policy.probe
+        latency = self.prober.latency.get(name)
+        return {
+            "kind": spec.kind.value,
+            "target": shown_target(spec.kind.value, spec.target),
+            "every_s": spec.every_s,
+            "timeout_s": spec.timeout_s,
+            "degraded_ms": spec.degraded_ms,
+            "confirm": spec.confirm,
+            "recover": spec.recover,
+            "on_down": spec.on_down.value,
+            **(latency.report() if latency else {"last": None, "p50_ms": None, "p95_ms": None, "recent": []}),
+        }
+
+    def probe_histograms(self) -> dict[str, tuple[list[int], float]]:
+        """Each probe's response-time counts per bucket (``core.probes.BUCKETS`` and above) and their sum."""
+        return {name: (list(lat.buckets), lat.total_s) for name, lat in self.prober.latency.items()}
+
+    def ping(self, event: PingEvent) -> None:
+        """An accepted push heartbeat (from the HTTP layer): folded in at the next step."""
+        redact = self.alerts.channels.redact if self.alerts and self.alerts.channels else None
+        if redact is not None and event.body:
+            event = replace(event, body=redact(event.body))  # secrets never reach the history or an alert
+        self.pings_received[event.kind.value] = self.pings_received.get(event.kind.value, 0) + 1
+        self.intake.ping(event)
+        self._wake.set()
 
     # signals from systemd ------------------------------------------------------------
 
@@ -394,6 +457,7 @@ class Daemon:
         if registry is not None:
             self.registry, self._full, self._next_full_at = registry, True, 0.0
             self.alerting = alert_policy(registry)
+            self.prober.configure(probe_specs(registry))
         if self.server is not None:
             self.server.refresh(self.registry)  # the API token, from the environment just re-read
 
@@ -401,6 +465,13 @@ class Daemon:
         while True:
             notify.watchdog()
             await asyncio.sleep(interval)
+
+
+def probe_specs(registry: Registry) -> dict[str, ProbeSpec]:
+    """Every probe of the registry: daemons' and checks'."""
+    specs = {name: spec.probe.spec(spec.probe.on_down) for name, spec in registry.units.items() if spec.probe}
+    specs.update({name: p.probe for name, p in registry.unitless().items() if p.probe is not None})
+    return specs
 
 
 def release_memory() -> None:

@@ -10,6 +10,7 @@ from supervisor.adapters.systemd.client import SystemdClient, UnitGone, UnitSumm
 from supervisor.config.registry import Registry
 from supervisor.core.model import ItemPolicy, Kind, Observation, TimerObservation
 
+_UNITS = (Kind.TIMER, Kind.DAEMON)
 _ENABLED = {"enabled", "enabled-runtime", "linked", "linked-runtime"}
 
 
@@ -35,8 +36,9 @@ class Snapshot:
 
 
 def supervised(registry: Registry, units: dict[str, UnitSummary], client: SystemdClient) -> dict[str, ItemPolicy]:
-    """Listed units, plus (with discovery) every timer that is active or enabled."""
+    """Listed units, checks and push heartbeats, plus (with discovery) every timer that is active or enabled."""
     policies = {name: registry.policy(name) for name in registry.listed}
+    policies.update(registry.unitless())
     if not registry.discover:
         return policies
     for name, unit in sorted(units.items()):
@@ -60,7 +62,7 @@ def observe_all(client: SystemdClient, registry: Registry) -> Snapshot:
 def observe_items(client: SystemdClient, snapshot: Snapshot, names: Iterable[str]) -> Snapshot:
     """Re-read only ``names`` (after signals), keeping the rest of the snapshot."""
     units: dict[str, UnitSummary] = {}
-    wanted = {n: snapshot.policies[n] for n in names if n in snapshot.policies}
+    wanted = {n: p for n in names if (p := snapshot.policies.get(n)) is not None and p.kind in _UNITS}
     for name in wanted:
         obs = snapshot.observations.get(name)
         deps = [name]
@@ -86,6 +88,8 @@ def _read(
     observations: dict[str, Observation] = {}
     paths: dict[str, bytes] = {}
     for name, policy in wanted.items():
+        if policy.kind not in _UNITS:
+            continue  # checks and push heartbeats: nothing to ask systemd
         try:
             unit = units.get(name) or client.unit(name)
             paths[name] = unit.path

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
 
-from supervisor.adapters.history import History, RunRow
+from supervisor.adapters.history import History, MinuteRow, RunRow
 from supervisor.config.registry import Registry
 from supervisor.core.decide import Decision
 from supervisor.core.runs import RunFinished, RunStats
@@ -33,8 +33,10 @@ class Recorder:
         """Every item's run history, as the core needs it (read once at start-up)."""
         return await asyncio.to_thread(self.history.stats)
 
-    async def record(self, decision: Decision, outputs: Mapping[str, str]) -> None:
-        """The step's finished runs (once per run, with their excerpts) and transitions."""
+    async def record(
+        self, decision: Decision, outputs: Mapping[str, str], probe_minutes: Sequence[MinuteRow] = ()
+    ) -> None:
+        """The step's finished runs (once per run, with their excerpts), transitions and probe latencies."""
         runs: list[RunRow] = []
         for fact in decision.runs:
             run = fact.run
@@ -63,6 +65,8 @@ class Recorder:
             await asyncio.to_thread(self.history.record_runs, runs)
         if rows:
             await asyncio.to_thread(self.history.record_transitions, rows)
+        if probe_minutes:
+            await asyncio.to_thread(self.history.record_probe_minutes, probe_minutes)
 
     async def maintain(self, registry: Registry, state_dir: Path) -> None:
         """Prune past retention (hourly) and back up (every ``backup_every``), when due."""

@@ -79,6 +79,10 @@ async def item(request: web.Request) -> web.Response:
     doc["transitions"] = transitions
     doc["uptime_pct"] = {k: uptime(h, now - w, now) for (k, w), h in zip(WINDOWS.items(), spans, strict=True)}
     doc["uptime_observed_since"] = _iso(first) if first else None  # a window longer than this is partly unknown
+    probe = backend.probe_report(name)
+    if probe is not None:
+        minutes = await asyncio.to_thread(history.probe_minutes, name, (now - timedelta(hours=24)).timestamp())
+        doc["probe"] = {**probe, "minutes": minutes}
     return web.json_response(doc)
 
 

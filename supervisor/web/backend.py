@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from supervisor.adapters.history import History
 from supervisor.config.registry import Registry
+from supervisor.core.pings import PingEvent
 from supervisor.core.state import State
 from supervisor.runtime.alerting import AlertService
 from supervisor.runtime.control import Control
@@ -32,3 +33,9 @@ class Backend(Protocol):
     def request_refresh(self) -> None: ...
 
     def self_report(self) -> Mapping[str, Any]: ...
+
+    def ping(self, event: PingEvent) -> None: ...
+
+    def probe_report(self, name: str) -> Mapping[str, Any] | None: ...
+
+    def probe_histograms(self) -> Mapping[str, tuple[Sequence[int], float]]: ...

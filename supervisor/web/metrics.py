@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from supervisor.core.health import Health
 from supervisor.core.model import Status
+from supervisor.core.probes import BUCKETS
 from supervisor.core.times import parse
 from supervisor.web.backend import Backend
 
@@ -70,7 +71,7 @@ class ViewCollector(Collector):
                 status.add_metric([name, s.value], 1.0 if item["status"] == s.value else 0.0)
             restarts.add_metric([name], item["restarts_in_window"])
             escalated.add_metric([name], 1.0 if item["escalated"] else 0.0)
-            if item["kind"] != "timer":
+            if item["kind"] not in ("timer", "ping"):  # a push heartbeat has runs and a schedule too
                 continue
             for family, value in (
                 (last, _ts(item["last_trigger"])),
@@ -86,6 +87,16 @@ class ViewCollector(Collector):
                     family.add_metric([name], float(value))
         yield from (up, status, last, nxt, age, budget, restarts, escalated, exit_status, duration)
         yield from (running, max_runtime)
+        probes = HistogramMetricFamily(
+            "missionctl_probe_duration_seconds", "Response time of probes that got an answer", labels=["item"]
+        )
+        for name, (counts, total) in sorted(self.backend.probe_histograms().items()):
+            cumulative, buckets = 0, []
+            for bound, count in zip((*BUCKETS, float("inf")), counts, strict=True):
+                cumulative += count
+                buckets.append(("+Inf" if bound == float("inf") else repr(bound), float(cumulative)))
+            probes.add_metric([name], buckets, total)
+        yield probes
         health = GaugeMetricFamily(
             "missionctl_health", "1 for the host's overall health (the status of /health)", labels=["status"]
         )
@@ -111,6 +122,10 @@ class ViewCollector(Collector):
         calls = CounterMetricFamily("missionctl_dbus_calls", "D-Bus calls made by the supervisor")
         calls.add_metric([], float(sup.get("dbus_calls", 0)))
         yield calls
+        pings = CounterMetricFamily("missionctl_pings_received", "Push heartbeats accepted", labels=["kind"])
+        for kind, count in sorted((sup.get("pings_received") or {}).items()):
+            pings.add_metric([kind], float(count))
+        yield pings
 
 
 def registry_for(backend: Backend) -> CollectorRegistry:

@@ -9,6 +9,7 @@ from supervisor.config.registry import Registry
 from supervisor.web.actions import TOKEN
 from supervisor.web.app import create_app
 from supervisor.web.backend import Backend
+from supervisor.web.pings import PING_KEY
 
 log = structlog.get_logger("missionctl.web")
 
@@ -44,6 +45,7 @@ class WebServer:
         """A reload: the API token is read again (from a re-read environment file or its token file)."""
         if self.app is not None:
             self.app[TOKEN].refresh(registry.server)
+            self.app[PING_KEY].refresh(registry.server)
 
     async def stop(self) -> None:
         """Close connections and unbind (bounded by aiohttp's shutdown timeout)."""

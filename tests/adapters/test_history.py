@@ -72,8 +72,12 @@ def test_retention_deletes_only_old_rows(tmp_path: Path) -> None:
     )
     h.audit(old.timestamp(), "token@x", "run", "a.timer", "ok")
     h.audit(new.timestamp(), "token@x", "run", "a.timer", "ok")
+    h.record_probe_minutes(
+        [("site", old.timestamp(), 2, 0, 0, 5.0, 6.0, 7.0), ("site", new.timestamp(), 2, 1, 0, 5.0, 5.0, 5.0)]
+    )
     deleted = h.prune((NOW - timedelta(days=30)).timestamp())
-    assert deleted == {"runs": 1, "transitions": 1, "audit": 1}
+    assert deleted == {"runs": 1, "transitions": 1, "audit": 1, "probe_minutes": 1}
+    assert [m["down"] for m in h.probe_minutes("site", 0)] == [1]
     assert [r["invocation_id"] for r in h.runs()] == ["new"]
     assert [t["to"] for t in h.transitions()] == ["ok"]
     assert len(h.audit_log()) == 1
