@@ -97,7 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     run_cmd.add_argument(
         "--url", help="ping base URL, https://HOST/ping/KEY (default: $MISSIONCTL_PING_URL, else this host's service)"
     )
-    run_cmd.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- CMD ARGS", help="the command to run")
+    run_cmd.add_argument("argv", nargs="*", metavar="-- CMD ARGS", help="the command to run, after --")
     url = sub.add_parser("url", help="print the dashboard URL from the registry")
     common(url)
     validate = sub.add_parser("validate", help="validate a registry file; exit 0 or 2")
@@ -109,7 +109,14 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``missionctl`` command."""
     parser = _parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command: list[str] | None = None
+    if argv[:1] == ["exec"] and "--" in argv:  # everything after -- is the command's, options included
+        cut = argv.index("--")
+        argv, command = argv[:cut], argv[cut + 1 :]
     args = parser.parse_args(argv)
+    if command is not None:
+        args.argv = command
     if args.command == "validate":
         return _validate(args.path, args.user)
     read_secrets(args.user)
@@ -144,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
 def _exec(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from supervisor.cli.exec import default_base, run
 
-    command = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
+    command = args.argv
     if not command:
         parser.error("exec: give the command after --, e.g. missionctl exec backup -- /usr/local/bin/backup.sh")
     base = args.url

@@ -81,7 +81,7 @@ def test_a_tcp_check_follows_a_listener_opened_and_closed(lab: Lab, receiver: Re
         "  {}\n",
         extra=(
             "discover: false\n"
-            f"checks:\n  db-port: {{tcp: '127.0.0.1:{port.port}', every: 1s, timeout: 1s, confirm: 1, critical: true}}\n"
+            f"checks:\n  db-port: {{tcp: '127.0.0.1:{port.port}', every: 1s, confirm: 1, critical: true}}\n"
             f"alerts:\n  webhook: [{{url: '{receiver.url()}'}}]\n"
         ),
     )
