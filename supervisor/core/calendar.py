@@ -27,6 +27,7 @@ _SHORTHANDS = {
 }
 _MAX_ELAPSES = 2000
 _HORIZON_DAYS = 800
+_NEXT_HORIZON_DAYS = 8 * 366 + 2  # a next elapse as rare as a leap day is found
 
 
 class CalendarError(ValueError):
@@ -166,7 +167,7 @@ def next_elapse(spec: str, after: datetime, zone: tzinfo) -> datetime | None:
     times = [(h, m, s) for h in sorted(hours) for m in sorted(minutes) for s in sorted(seconds)]
     local = after.astimezone(zone)
     day = local.date() - timedelta(days=1)  # a DST fold can put an elapse on the previous local day
-    for _ in range(_HORIZON_DAYS + 2):
+    for _ in range(_NEXT_HORIZON_DAYS):
         if _day_matches(day, years, months, days, weekdays):
             for h, m, s in times:
                 moment = datetime(day.year, day.month, day.day, h, m, s, tzinfo=zone)

@@ -27,6 +27,8 @@ S = Status
         ([(S.MISSING, True), (S.OK, False)], False, Health.DOWN),
         ([(S.OK, True)], True, Health.DEGRADED),  # the registry on disk was rejected
         ([(S.DOWN, True)], True, Health.DOWN),
+        ([(S.DEGRADED, True)], False, Health.DEGRADED),  # slow, not broken: never a 503, even when critical
+        ([(S.DEGRADED, True), (S.DOWN, True)], False, Health.DOWN),
         ([(s, False) for s in Status if s.is_problem], False, Health.DEGRADED),
         ([(s, True) for s in Status if s.is_problem], False, Health.DOWN),
     ],
