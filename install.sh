@@ -85,6 +85,8 @@ if [ ! -e "$conf/missionctl.env" ]; then
   (umask 077; {
     echo "# Secrets for missionctl (mode 0600). Referenced from the registry by *_env names."
     echo "MISSIONCTL_TOKEN=$(head -c 32 /dev/urandom | base64 | tr -d '/+=\n')"
+    echo "# the key in push-heartbeat URLs: http://127.0.0.1:8001/ping/KEY/NAME (see pings: in the registry)"
+    echo "MISSIONCTL_PING_KEY=$(head -c 18 /dev/urandom | base64 | tr -d '/+=\n')"
     echo "# SMTP_PASSWORD="
     echo "# DISCORD_WEBHOOK_URL="
     echo "# HOOK_SECRET="
@@ -92,6 +94,9 @@ if [ ! -e "$conf/missionctl.env" ]; then
     echo "# MISSIONCTL_FALLBACK_WEBHOOK="
     echo "# MISSIONCTL_FALLBACK_EMAIL="
   } > "$conf/missionctl.env")
+fi
+if ! grep -q '^MISSIONCTL_PING_KEY=' "$conf/missionctl.env"; then  # an install from before push heartbeats
+  (umask 077; echo "MISSIONCTL_PING_KEY=$(head -c 18 /dev/urandom | base64 | tr -d '/+=\n')" >> "$conf/missionctl.env")
 fi
 chmod 0600 "$conf/missionctl.env"
 "$prefix/venv/bin/missionctl" validate "$conf/registry.yaml"
@@ -112,6 +117,7 @@ echo
 echo "Mission Control is running."
 echo "  dashboard:  $url"
 echo "  API token:  MISSIONCTL_TOKEN in $conf/missionctl.env"
+echo "  pings:      ${url}ping/\$MISSIONCTL_PING_KEY/NAME (the key is in the same file; see pings: in the registry)"
 echo "  registry:   $conf/registry.yaml"
 echo
 "$bindir/missionctl" status --registry "$conf/registry.yaml" "${scope[@]}" || true

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import time
 import urllib.request
 from pathlib import Path
@@ -68,6 +69,7 @@ def test_1_a_fresh_install_runs_and_a_second_is_a_no_op_for_config(vps: Containe
     assert status == 200 and doc["status"] == "ok", (doc, journal(vps))
     env = vps.root / "etc/missionctl/missionctl.env"
     assert oct(env.stat().st_mode & 0o777) == "0o600" and "MISSIONCTL_TOKEN=" in env.read_text()
+    assert re.search(r"^MISSIONCTL_PING_KEY=[A-Za-z0-9]{20,}$", env.read_text(), re.MULTILINE)
     before = {p: digest(vps, p) for p in ("/etc/missionctl/registry.yaml", "/etc/missionctl/missionctl.env")}
     pid = show(vps, "MainPID")
 
