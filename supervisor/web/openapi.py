@@ -70,6 +70,37 @@ def _action(summary: str, body: bool = False) -> dict[str, Any]:
     return {"post": op}
 
 
+def _ping(summary: str, what: bool) -> dict[str, Any]:
+    parameters: list[dict[str, Any]] = [
+        {"name": "key", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}},
+        {"name": "name", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}},
+    ]
+    if what:
+        parameters.append(
+            {
+                "name": "what",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "minLength": 1},
+                "description": "start, fail, log, or an exit code 0-255 (0 is a success)",
+            }
+        )
+    responses = {
+        "200": {"description": "Recorded", "content": {"text/plain": {"schema": {"type": "string"}}}},
+        "404": {"description": "Unknown name, wrong key or unknown kind (the same answer)", "content": _ERROR},
+        "429": {"description": "Too many pings for this name", "content": _ERROR},
+    }
+    body = {
+        "required": False,
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+        "description": "the run's output: the first 100 kB are read, the last 10 kB kept",
+    }
+    return {
+        "get": {"summary": summary, "parameters": parameters, "responses": responses},
+        "post": {"summary": summary, "parameters": parameters, "requestBody": body, "responses": responses},
+    }
+
+
 def spec() -> dict[str, Any]:
     """The OpenAPI document."""
     item_404 = {"404": {"description": "Unknown item", "content": _ERROR}}
@@ -101,6 +132,8 @@ def spec() -> dict[str, Any]:
             "/api/alerts": _get("The alert outbox", [_LIMIT]),
             "/api/audit": _get("The audit log", [_LIMIT]),
             "/api/maintenance": _get("Maintenance tasks and the supervisor's own health"),
+            "/ping/{key}/{name}": _ping("Push heartbeat: a successful run (the key in the URL, no token)", False),
+            "/ping/{key}/{name}/{what}": _ping("Push heartbeat: a start, a failure, a log line or an exit code", True),
         },
         "components": {
             "schemas": {
