@@ -29,6 +29,10 @@ class ControlFailed(RuntimeError):
     """systemd refused or could not be reached."""
 
 
+class NotApplicable(Exception):
+    """The action means nothing for this kind of item (a push heartbeat has no unit to start)."""
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who asked: the token's name and the remote address."""
@@ -79,9 +83,22 @@ class Control:
             return self.refusals.retry_after(verdict.key, now)
         return None
 
+    async def _unitless(self, item: str, action: str, actor: Actor) -> Kind | None:
+        snap = self.daemon.snapshot
+        kind = snap.policies[item].kind if snap is not None else None
+        if kind is Kind.PING or (kind is Kind.CHECK and action == "restart"):
+            why = f"{item} is a {kind.value}: it has no unit to {action}; pause and resume apply"
+            await self.audit(actor, action, item, "not-applicable", why)
+            raise NotApplicable(why)
+        return kind
+
     async def run_now(self, item: str, actor: Actor) -> dict[str, Any]:
-        """Start the item's service now (a timer's triggered service; a daemon itself)."""
+        """Start the item's service now (a timer's triggered service; a daemon itself); probe a check now."""
         self._known(item)
+        if await self._unitless(item, "run", actor) is Kind.CHECK:
+            self.daemon.prober.soon(item)
+            await self.audit(actor, "run", item, "ok", "probe now")
+            return {"item": item, "action": "run", "result": "ok", "probe": "now"}
         snap = self.daemon.snapshot
         assert snap is not None
         obs = snap.observations.get(item)
@@ -93,6 +110,7 @@ class Control:
     async def restart(self, item: str, actor: Actor) -> dict[str, Any]:
         """Restart the item's own unit."""
         self._known(item)
+        await self._unitless(item, "restart", actor)
         return await self._job("restart", item, item, actor, lambda c: c.restart_unit(item))
 
     async def pause(self, item: str, until: datetime | None, actor: Actor) -> dict[str, Any]:

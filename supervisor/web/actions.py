@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from supervisor.runtime.control import Actor, ControlFailed, UnknownItem
+from supervisor.runtime.control import Actor, ControlFailed, NotApplicable, UnknownItem
 from supervisor.web import params
 from supervisor.web.api import BACKEND, not_found
 from supervisor.web.auth import Token
@@ -64,4 +64,6 @@ async def act(request: web.Request) -> web.Response:
         raise not_found(f"no supervised item {name!r}") from None
     except ControlFailed as exc:
         raise _json_error(web.HTTPBadGateway, f"systemd: {exc}") from exc
+    except NotApplicable as exc:
+        raise _json_error(web.HTTPConflict, str(exc)) from exc
     return web.json_response(result, status=202 if action in ("run", "restart") else 200)

@@ -48,6 +48,7 @@ def _action(summary: str, body: bool = False) -> dict[str, Any]:
             "401": {"description": "Missing or wrong token", "content": _ERROR},
             "403": {"description": "No token configured", "content": _ERROR},
             "404": {"description": "Unknown item", "content": _ERROR},
+            "409": {"description": "Not possible for this kind of item", "content": _ERROR},
             "413": {"description": "Body too large", "content": _ERROR},
             "502": {"description": "systemd refused", "content": _ERROR},
         },

@@ -129,3 +129,45 @@ def test_sixty_items_keep_their_order_across_polls_on_a_laptop_screen(lab: Lab) 
         browser.close()
     [pause] = [e for e in lab.events("audit") if e["action"] == "pause"]
     assert pause["detail"].startswith("until ")
+
+
+def test_a_slow_check_is_yellow_with_its_response_times_and_a_ping_shows_its_runs(lab: Lab) -> None:
+    from tests.harness.target import serving
+
+    with serving(slow_s=0.5) as target:
+        target.mode = "slow"
+        lab.env["MISSIONCTL_PING_KEY"] = "dash-ping-key"
+        lab.write_registry(
+            "  {}\n",
+            extra=(
+                "discover: false\n"
+                f"checks:\n  site: {{http: '{target.url()}', every: 1s, degraded_ms: 200, confirm: 1}}\n"
+                "pings:\n  offsite: {period: 1h}\n"
+            ),
+        )
+        lab.start_daemon()
+        urlopen = __import__("urllib.request").request.urlopen
+        urlopen(f"http://127.0.0.1:{lab.port}/ping/dash-ping-key/offsite/fail", data=b"rsync: connection reset")
+        wait_until(lambda: lab.status_of("site") == "degraded" and lab.status_of("offsite") == "failed", what="seen")
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1200, "height": 800})
+            page.goto(f"http://127.0.0.1:{lab.port}/")
+            site = page.locator('.card[data-item="site"]')
+            expect(site).to_have_class("card yellow")
+            expect(site).to_contain_text("slower than 200 ms")
+            expect(page.locator('.card[data-item="offsite"]')).to_have_class("card red")
+            site.click()
+            expect(page.locator("#d-name")).to_have_text("site")
+            expect(page.locator("#d-latency polyline")).to_have_count(1)
+            expect(page.locator("#d-facts")).to_contain_text("p95")
+            expect(page.get_by_role("button", name="Probe now")).to_be_visible()
+            expect(page.get_by_role("button", name="Restart")).to_be_hidden()
+            page.screenshot(path=str(ARTIFACTS / "dashboard-check.png"), full_page=True)
+            page.locator('.card[data-item="offsite"]').click()
+            expect(page.locator("#d-name")).to_have_text("offsite")
+            expect(page.locator("#d-output")).to_have_text("rsync: connection reset")
+            expect(page.locator("#d-runs tbody tr.failed")).to_have_count(1)
+            expect(page.get_by_role("button", name="Run now")).to_be_hidden()
+            page.screenshot(path=str(ARTIFACTS / "dashboard-ping.png"), full_page=True)
+            browser.close()

@@ -19,6 +19,7 @@ function when(iso) {
 function colour(item) {
   if (item.status === "paused") return "gray";
   if (RED.has(item.status)) return "red";
+  if (item.status === "degraded") return "yellow";
   if (item.status !== "ok") return "gray";
   const late = item.budget_s && item.age_s !== null && item.age_s > 0.8 * item.budget_s;
   return late ? "yellow" : "green";
@@ -84,12 +85,16 @@ function card(item) {
   if (item.problem && item.since) c.append(el("div", {class: "line since"}, "since " + when(item.since) + " (" + dur((Date.now() - Date.parse(item.since)) / 1000) + ")"));
   if (item.running_since) c.append(el("div", {class: "line running"}, "running for " + dur((Date.now() - Date.parse(item.running_since)) / 1000)));
   if (item.status !== "ok") c.append(el("div", {class: "line"}, item.reason));
+  if (item.kind === "check" && item.status === "ok") c.append(el("div", {class: "line"}, item.reason));
+  if (item.kind === "ping") {
+    c.append(el("div", {class: "line"}, "pinged " + ago(item.last_trigger) + " · due " + ago(item.next_elapse)));
+  }
   if (item.kind === "timer") {
     c.append(el("div", {class: "line"}, "fired " + ago(item.last_trigger) + " · next " + ago(item.next_elapse)));
     c.append(el("div", {class: "line"}, "age " + (item.age_s === null ? "never" : dur(item.age_s)) + " / " +
       (item.budget_s ? dur(item.budget_s) : "no budget")));
   }
-  c.append(el("div", {class: "line"}, "last result " + (item.last_result || "-") +
+  if (item.kind !== "check") c.append(el("div", {class: "line"}, "last result " + (item.last_result || "-") +
     (item.last_exit_status ? " (" + item.last_exit_status + ")" : "")));
   c.addEventListener("click", () => showDetail(item.name, true));
   c.addEventListener("keydown", (e) => { if (e.key === "Enter") showDetail(item.name, true); });
@@ -109,16 +114,30 @@ async function showDetail(name, reset) {
   pill.className = "pill " + colour(d);
   document.getElementById("d-reason").textContent = d.reason;
   if (reset) document.getElementById("d-result").textContent = "";
-  const timer = d.kind === "timer";
+  const timer = d.kind === "timer" || d.kind === "ping";
   const facts = [["kind", d.kind + (d.critical ? ", critical" : "")]];
   if (d.problem && d.since) facts.push(["since", when(d.since) + " (" + ago(d.since) + ")"]);
-  if (timer) facts.push(["last trigger", d.last_trigger ? when(d.last_trigger) + " (" + ago(d.last_trigger) + ")" : "never"],
-    ["next", d.next_elapse ? when(d.next_elapse) + " (" + ago(d.next_elapse) + ")" : "none"],
+  if (timer) facts.push([d.kind === "ping" ? "last ping" : "last trigger", d.last_trigger ? when(d.last_trigger) + " (" + ago(d.last_trigger) + ")" : "never"],
+    [d.kind === "ping" ? "due" : "next", d.next_elapse ? when(d.next_elapse) + " (" + ago(d.next_elapse) + ")" : "none"],
     ["budget", d.budget_s ? dur(d.budget_s) + " (" + d.budget_source + ")" : "-"],
     ["max runtime", d.max_runtime_s ? dur(d.max_runtime_s) + " (" + d.max_runtime_source + ")" : "- (" + d.max_runtime_source + ")"]);
-  facts.push(["restarts", d.restarts_in_window + " of " + d.restart_max + " per " + dur(d.restart_per_s) + (d.escalated ? " — ESCALATED" : "")],
-    ["uptime", uptimeText(d)]);
+  if (d.kind === "timer" || d.kind === "daemon") {
+    facts.push(["restarts", d.restarts_in_window + " of " + d.restart_max + " per " + dur(d.restart_per_s) + (d.escalated ? " — ESCALATED" : "")]);
+  }
+  facts.push(["uptime", uptimeText(d)]);
   document.querySelectorAll(".timer-only").forEach(e => { e.hidden = !timer; });
+  document.querySelectorAll(".probe-only").forEach(e => { e.hidden = !d.probe; });
+  document.querySelectorAll("[data-action=restart]").forEach(b => { b.hidden = d.kind === "ping" || d.kind === "check"; });
+  document.querySelectorAll("[data-action=run]").forEach(b => {
+    b.hidden = d.kind === "ping";
+    b.textContent = d.kind === "check" ? "Probe now" : "Run now";
+  });
+  if (d.probe) {
+    const p = d.probe;
+    facts.push(["probe", p.kind + " " + p.target + " every " + dur(p.every_s) + ", timeout " + dur(p.timeout_s)],
+      ["response", p.p50_ms === null ? "-" : "p50 " + p.p50_ms.toFixed(0) + " ms · p95 " + p.p95_ms.toFixed(0) + " ms (last " + p.recent.length + ")"]);
+    drawLatency(p.recent);
+  }
   if (d.paused) facts.push(["paused", d.paused_until ? "until " + when(d.paused_until) : "until resumed"]);
   if (d.running_since) facts.splice(1, 0, ["running since", when(d.running_since) + " (" + ago(d.running_since) + ")"]);
   document.getElementById("d-facts").replaceChildren(...facts.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
@@ -194,6 +213,42 @@ function drawTimeline(runs) {
     rect.append(title);
     svg.append(rect);
   });
+}
+
+function drawLatency(results) {
+  // response time of the recent probe results, oldest left; red marks a probe with no good answer
+  const svg = document.getElementById("d-latency");
+  svg.replaceChildren();
+  if (!results.length) return;
+  const w = svg.clientWidth || 380, h = 70;
+  const answered = results.map(r => r.latency_ms || 0);
+  const max = Math.max(...answered, 1);
+  const step = results.length > 1 ? w / (results.length - 1) : w;
+  const ns = "http://www.w3.org/2000/svg";
+  const line = document.createElementNS(ns, "polyline");
+  line.setAttribute("points", results.map((r, i) => (i * step).toFixed(1) + "," + (h - 4 - (r.latency_ms || 0) / max * (h - 8)).toFixed(1)).join(" "));
+  line.setAttribute("fill", "none");
+  line.setAttribute("stroke", "#1a73e8");
+  line.setAttribute("stroke-width", "1.5");
+  svg.append(line);
+  results.forEach((r, i) => {
+    if (r.outcome === "ok") return;
+    const dot = document.createElementNS(ns, "circle");
+    dot.setAttribute("cx", (i * step).toFixed(1));
+    dot.setAttribute("cy", String(h - 4 - (r.latency_ms || 0) / max * (h - 8)));
+    dot.setAttribute("r", "3");
+    dot.setAttribute("fill", r.outcome === "down" ? "#d93025" : "#d39e00");
+    const title = document.createElementNS(ns, "title");
+    title.textContent = r.at + ": " + r.reason;
+    dot.append(title);
+    svg.append(dot);
+  });
+  const label = document.createElementNS(ns, "text");
+  label.setAttribute("x", "4");
+  label.setAttribute("y", "12");
+  label.setAttribute("class", "axis");
+  label.textContent = max.toFixed(0) + " ms";
+  svg.append(label);
 }
 
 async function act(action) {
