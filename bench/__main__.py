@@ -8,6 +8,8 @@ Prints every figure with its baseline measured in the same run:
              budget expires -> transition recorded
   footprint  daemon RSS and idle CPU with N timers supervised, vs a bare Python interpreter
   journal    (system-mode container) exit -> `down` with the run's journal excerpt, vs without one
+  probes     200 HTTP probes every 10 s: daemon CPU and RSS, vs the same daemon without probes
+  pings      1,000 pings/s (open loop): p99 from the due time, vs a bare aiohttp handler
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import contextlib
 
 from bench.http import bench_http
 from bench.journal import bench_journal
+from bench.probes import bench_pings, bench_probes
 from supervisor.adapters.systemd.client import SystemdClient
 from supervisor.config.loader import parse_registry
 from supervisor.core.decide import decide
@@ -347,7 +350,7 @@ def main() -> int:
     ap.add_argument("--idle", type=float, default=30.0)
     ap.add_argument(
         "--only",
-        choices=["sweep", "footprint", "latency", "http", "journal"],
+        choices=["sweep", "footprint", "latency", "http", "journal", "probes", "pings"],
         action="append",
         help="run only these parts (repeatable)",
     )
@@ -361,7 +364,7 @@ def main() -> int:
     os.environ.update(um.env)  # this process's own client talks to the private manager too
     figures: dict[str, float] = {}
     try:
-        parts = args.only or ["sweep", "footprint", "latency", "http", "journal"]
+        parts = args.only or ["sweep", "footprint", "latency", "http", "journal", "probes", "pings"]
         names = populate(um, args.timers, args.samples) if set(parts) - {"journal"} else []
         if "sweep" in parts:
             figures |= bench_sweep(um, names, "scope: user\ndiscover: true\nunits: {}\n")
@@ -373,6 +376,10 @@ def main() -> int:
             figures |= bench_http(um, um.base, min(args.http_items, args.timers), PYTHON)
         if "journal" in parts:
             figures |= bench_journal(PYTHON, args.samples)
+        if "probes" in parts:
+            figures |= bench_probes(um, um.base, PYTHON, names[: args.http_items], args.idle)
+        if "pings" in parts:
+            figures |= bench_pings(um, um.base, PYTHON)
     finally:
         um.stop()
     write_results(args.json, figures, vars(args))
@@ -387,6 +394,9 @@ def main() -> int:
     if "exit non-zero -> transition p95, s" in figures:
         p95 = figures["exit non-zero -> `down` at the webhook receiver p95, s"]
         print(f"{'ratio: seeds polling / exit->alert p95'.ljust(width)}  {900 / p95:10.0f}x  (target p95 <= 1 s)")
+    if "pings p99 / bare handler p99 at 1000/s" in figures:
+        ratio = figures["pings p99 / bare handler p99 at 1000/s"]
+        print(f"{'ratio: pings p99 / bare handler p99'.ljust(width)}  {ratio:10.2f}x  (target <= 2x)")
     if "exit -> `down` with the journal excerpt p95, s" in figures:
         ratio = (
             figures["exit -> `down` with the journal excerpt p95, s"]

@@ -11,7 +11,7 @@ recovered before it was confirmed.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -238,12 +238,13 @@ def summary_alert(
     return replace(state, last_summary_at=now), alert
 
 
-def alert_wakeups(state: State, policy: AlertPolicy, now: datetime) -> list[datetime]:
-    """Moments an alert can become due without any systemd event."""
+def alert_wakeups(state: State, policy: AlertPolicy, now: datetime, only: Set[str] | None = None) -> list[datetime]:
+    """Moments an alert can become due without any systemd event (of the items ``only``, when given)."""
     moments: list[datetime] = []
     if policy.summary_every_s > 0 and state.last_summary_at is not None:
         moments.append(state.last_summary_at + timedelta(seconds=policy.summary_every_s))
-    for mem in state.items.values():
+    items = state.items if only is None else {n: state.items[n] for n in only if n in state.items}
+    for mem in items.values():
         if not mem.status.is_problem:
             continue
         if not mem.announced:
@@ -253,11 +254,12 @@ def alert_wakeups(state: State, policy: AlertPolicy, now: datetime) -> list[date
     return moments
 
 
-def unconfirmed(state: State) -> list[str]:
+def unconfirmed(state: State, only: Set[str] | None = None) -> list[str]:
     """Items to observe again soon: a problem not yet announced, or a timer that seemed unscheduled."""
+    items = state.items if only is None else {n: state.items[n] for n in only if n in state.items}
     return [
         n
-        for n, m in state.items.items()
+        for n, m in items.items()
         if (m.status.is_problem and not m.announced)
         or (m.unscheduled_since is not None and m.status is not Status.DEAD)
     ]

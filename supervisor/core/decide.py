@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -112,6 +112,8 @@ def decide(
     stats: Mapping[str, RunStats] | None = None,
     probes: Mapping[str, Sequence[ProbeResult]] | None = None,
     pings: Mapping[str, Sequence[PingEvent]] | None = None,
+    only: Set[str] | None = None,
+    carried: Mapping[str, Assessment] | None = None,
 ) -> Decision:
     """Assess every item, follow its runs, record transitions, choose restarts within budget and alerts.
 
@@ -120,6 +122,8 @@ def decide(
     for this step (None: all of them); only those count towards ``confirm``.
     ``stats`` is each item's run history (for derived ``max_runtime`` and anomalies).
     ``probes`` are probe results and ``pings`` push heartbeats received since the last step.
+    ``only``: decide just these items and keep every other one as ``carried`` assessed it (a
+    step for a few pings need not re-judge a thousand timers; a full step follows soon).
     """
     assessments: dict[str, Assessment] = {}
     items: dict[str, ItemState] = {}
@@ -136,6 +140,14 @@ def decide(
     actions: list[Action] = []
     alerts: list[Alert] = []
     for name, policy in policies.items():
+        if only is not None and carried is not None and name not in only and name in carried and name in state.items:
+            assessments[name] = carried[name]  # unchanged since the last step: carried as it was
+            items[name] = state.items[name]
+            if name in state.runs:
+                run_memory[name] = state.runs[name]
+            if name in state.probes:
+                verdicts[name] = state.probes[name]
+            continue
         obs = observations.get(name)
         item_stats = (stats or {}).get(name, _NO_STATS)
         memory = state.runs.get(name, RunMemory())
@@ -203,10 +215,15 @@ def decide(
                 else:
                     actions.append(Restart(name, name, len(restarts[name])))
         if act and alerting is not None and not paused:  # a paused item keeps its alert memory as it was
+            attempts = restarts.get(name, ())
             item_facts = ItemFacts(
                 found.kind.value,
                 policy.critical,
-                _details(item_report(policy, obs, found, state, now, memory), restarts.get(name, ())),
+                _Lazy(
+                    lambda p=policy, o=obs, f=found, m=memory, a=attempts: _details(  # type: ignore[misc]
+                        item_report(p, o, f, state, now, m), a
+                    )
+                ),
                 output_of(found.status, memory),
             )
             seen = observed is None or name in observed
@@ -331,6 +348,28 @@ def _anomaly_alerts(
     return item, memory, []
 
 
+class _Lazy(Mapping[str, object]):
+    """An alert's details, built only when an alert is actually sent (most steps send none)."""
+
+    def __init__(self, build: Callable[[], dict[str, object]]) -> None:
+        self._build = build
+        self._value: dict[str, object] | None = None
+
+    def _get(self) -> dict[str, object]:
+        if self._value is None:
+            self._value = self._build()
+        return self._value
+
+    def __getitem__(self, key: str) -> object:
+        return self._get()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+
 def _details(report: Mapping[str, object], attempts: tuple[datetime, ...]) -> dict[str, object]:
     keys = (
         "last_trigger",
@@ -367,11 +406,17 @@ def next_wakeup(
     decision: Decision,
     now: datetime,
     alerting: AlertPolicy | None = None,
+    only: Set[str] | None = None,
 ) -> datetime | None:
-    """Earliest future moment a status can change, or a restart or alert become due, with no event."""
-    moments: list[datetime] = alert_wakeups(decision.state, alerting, now) if alerting else []
-    moments += [u for u in decision.state.paused.values() if u is not None]
-    for name, policy in policies.items():
+    """Earliest future moment a status can change, or a restart or alert become due, with no event.
+
+    ``only``: the moments of these items alone (a step that decided only them; the others'
+    moments are those of the step before).
+    """
+    moments: list[datetime] = alert_wakeups(decision.state, alerting, now, only) if alerting else []
+    moments += [u for n, u in decision.state.paused.items() if u is not None and (only is None or n in only)]
+    for name in policies if only is None else [n for n in only if n in policies]:
+        policy = policies[name]
         found = decision.assessments.get(name)
         obs = observations.get(name)
         if found is None:

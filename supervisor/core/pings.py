@@ -100,15 +100,25 @@ def _apply(policy: ItemPolicy, memory: RunMemory, event: PingEvent, stats: RunSt
         result, failure = "exit-code", f"exit status {event.exit_status}" if failed else None
     else:
         result, failure = ("failure", "reported failure") if failed else ("success", None)
-    base = memory.current or Run(event.id, Trigger.PING, None)
-    base = replace(base, output=_append(base.output, event.body))
-    done = _finish(policy, base, event.at, result, event.exit_status, failure, stats)
-    memory = replace(
-        memory,
+    running = memory.current
+    done = Run(
+        running.id if running else event.id,
+        Trigger.PING,
+        running.started_at if running else None,
+        finished_at=event.at,
+        result=result,
+        exit_status=event.exit_status,
+        failure=failure,
+        output=_append(running.output if running else None, event.body),
+    )
+    done = _judge(policy, done, stats)
+    memory = RunMemory(
         last=done,
         current=None,
         phase=run_step(memory.phase, RunEvent.FINISHED),
+        anomaly_alert_at=memory.anomaly_alert_at,
         last_success_at=event.at if done.succeeded else memory.last_success_at,
+        expected_since=memory.expected_since,
     )
     facts.append(RunFinished(policy.name, policy.name, done))
     return memory, facts
@@ -124,14 +134,22 @@ def _finish(
     stats: RunStats,
 ) -> Run:
     done = replace(run, finished_at=at, result=result or "unfinished", exit_status=status, failure=failure)
+    return _judge(policy, done, stats)
+
+
+def _judge(policy: ItemPolicy, done: Run, stats: RunStats) -> Run:
+    """min_runtime and anomalies, for a run that reported success."""
+    if done.failure is not None:
+        return done
     duration = done.duration_s
+    if duration is None:
+        return done
     least = policy.min_runtime_s
-    if failure is None and least is not None and duration is not None and duration < least:
+    if least is not None and duration < least:
         why = f"finished in {format_duration(duration)} < min_runtime {format_duration(least)}"
         return replace(done, failure=why)
-    if failure is None and duration is not None:
-        return replace(done, anomaly=anomaly(duration, policy, stats))
-    return done
+    odd = anomaly(duration, policy, stats)
+    return replace(done, anomaly=odd) if odd else done
 
 
 def _append(text: str | None, more: str | None) -> str | None:
@@ -194,6 +212,7 @@ def assess_ping(policy: ItemPolicy, memory: RunMemory, stats: RunStats, now: dat
     return result(Status.OK, "last run succeeded")
 
 
+@lru_cache(maxsize=1024)
 def _source(schedule: PingSchedule) -> str:
     grace = format_duration(schedule.grace_s)
     if schedule.period_s is not None:

@@ -9,6 +9,8 @@ from pathlib import Path
 from supervisor.adapters.bounded import Refused, read_regular
 
 MAX_SECRET_BYTES = 64 * 1024
+_USERINFO = re.compile(r"(//[^/@\s:]+:)[^@\s/]+@")
+_DISCORD = re.compile(r"(/api/webhooks/\d+/)[\w-]+")
 
 
 class SecretUnavailable(Exception):
@@ -36,15 +38,19 @@ class Redactor:
 
     def __init__(self) -> None:
         self._secrets: set[str] = set()
+        self._longest_first: list[str] = []
 
     def add(self, secret: str | None) -> None:
         """Remember a secret to scrub."""
         if secret and len(secret) >= 4:
             self._secrets.add(secret)
+            self._longest_first = sorted(self._secrets, key=len, reverse=True)
 
     def __call__(self, text: str) -> str:
-        for secret in sorted(self._secrets, key=len, reverse=True):
+        for secret in self._longest_first:
             text = text.replace(secret, "***")
-        # user:password@ in URLs, and Discord-style webhook tokens
-        text = re.sub(r"(//[^/@\s:]+:)[^@\s/]+@", r"\1***@", text)
-        return re.sub(r"(/api/webhooks/\d+/)[\w-]+", r"\1***", text)
+        if "@" in text:  # user:password@ in URLs
+            text = _USERINFO.sub(r"\1***@", text)
+        if "/api/webhooks/" in text:  # Discord-style webhook tokens
+            text = _DISCORD.sub(r"\1***", text)
+        return text

@@ -15,9 +15,10 @@ import ctypes
 import gc
 import os
 import signal
+import sys
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ from supervisor.adapters.systemd.signals import SignalEvent, UnitChanged, UnitsR
 from supervisor.config.registry import Registry
 from supervisor.core.alerts import unconfirmed
 from supervisor.core.decide import Action, Decision, Escalate, Restart, decide, next_wakeup, with_outputs
-from supervisor.core.model import ProbeSpec
+from supervisor.core.model import ProbeSpec, Trigger
 from supervisor.core.pings import PingEvent
 from supervisor.core.probes import ProbeResult, matters, shown_target
 from supervisor.core.runs import RunFinished, RunStats
@@ -54,6 +55,9 @@ HEARTBEAT_EVERY_S = 30.0
 SAVE_SOON_S = 0.5  # a state change that needs no urgent write (a run started) is written within this
 COALESCE_S = 0.02
 RESHAPE_MIN_GAP_S = 5.0
+GIL_SWITCH_S = 0.001
+PING_BATCH_S = 0.25  # pings arriving together are folded into one step, at most this late
+WHOLE_EVERY_S = 1.0  # a step for pings or probe results alone decides only their items, this long at most
 
 
 class Daemon:
@@ -90,6 +94,10 @@ class Daemon:
         self.state = State()
         self.intake = Intake()
         self.pings_received: dict[str, int] = {}
+        self._ping_wake: asyncio.TimerHandle | None = None
+        self._whole_at: datetime | None = None  # the last step that decided every item
+        self._changed = False  # an operator's change: the next step decides every item
+        self._backlog = False  # pings are left over from the last step
         self.prober = Prober(self._on_probe, eager=self._eager)
         self._saved: State | None = None  # the state last written to the file
         self._save_lock = asyncio.Lock()
@@ -121,6 +129,9 @@ class Daemon:
 
     async def startup(self) -> None:
         """Take the lock, load the state, hook OS signals."""
+        # work done in threads (saving the state, the history) hands the GIL back to the event
+        # loop every millisecond instead of every 5: HTTP requests are not held up behind it
+        sys.setswitchinterval(GIL_SWITCH_S)
         self.lock.acquire()
         self.reloader.start(self.registry)
         self.state = self._saved = self.store.load()
@@ -187,6 +198,7 @@ class Daemon:
     async def change_state(self, change: Callable[[State], State]) -> None:
         """Apply an operator's change (pause/resume), persist it, and decide again at once."""
         self.state = change(self.state)
+        self._changed = True
         await self._persist(urgent=True)
         self._wake.set()
 
@@ -238,6 +250,11 @@ class Daemon:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), self.link.backoff)
             return
+        if self._backlog and not (self._full or self._reload):
+            self._backlog = False
+            self._wake.clear()
+            await asyncio.sleep(0)  # the rest of a burst of pings: after the requests waiting, at once
+            return
         if self._wake.is_set() or self._full or self._reload:
             self._wake.clear()
             await asyncio.sleep(COALESCE_S)  # let a burst of signals arrive
@@ -277,6 +294,7 @@ class Daemon:
     async def _decide_and_act(self, snapshot: Snapshot) -> None:
         now = datetime.now(UTC)
         probes, pings = self.intake.take()
+        only = self._intake_only(probes.keys() | pings.keys(), now)
         if self._observed is not None:  # what arrived counts as looked at, towards confirm
             self._observed = self._observed | probes.keys() | pings.keys()
         decision = decide(
@@ -289,7 +307,11 @@ class Daemon:
             stats=self.stats,
             probes=probes,
             pings=pings,
+            only=only,
+            carried=self.view.decision.assessments if self.view and only is not None else None,
         )
+        if only is None:
+            self._whole_at = now
         redact = self.alerts.channels.redact if self.alerts and self.alerts.channels else None
         outputs = await read_outputs(decision.output, redact) if decision.output else {}
         decision = with_outputs(decision, outputs)
@@ -303,7 +325,10 @@ class Daemon:
             self.state = decision.state
             # persist before acting (or alerting, or forgetting a finished run systemd may lose at a reboot);
             # a change that only follows a run in progress is saved shortly after, off the path to the next look
-            urgent = bool(decision.actions or decision.alerts) or any(isinstance(f, RunFinished) for f in decision.runs)
+            # (a push heartbeat's run is in the history at once: its state can follow shortly)
+            urgent = bool(decision.actions or decision.alerts) or any(
+                isinstance(f, RunFinished) and f.run.trigger is not Trigger.PING for f in decision.runs
+            )
             await self._persist(urgent)
         for transition in decision.transitions:
             _log_transition(transition)
@@ -312,18 +337,37 @@ class Daemon:
         if decision.alerts:
             self.alerts.wake()
         await self.recorder.record(decision, outputs, self.prober.minutes())
-        self._deadline = next_wakeup(snapshot.policies, snapshot.observations, decision, now, self.alerting)
+        deadline = next_wakeup(snapshot.policies, snapshot.observations, decision, now, self.alerting, only)
+        if only is not None and self._deadline is not None and self._deadline > now:
+            deadline = min(deadline, self._deadline) if deadline else self._deadline  # the others' moments
+        self._deadline = deadline
         # problems not yet confirmed are looked at again when the deadline wakes the loop
-        self._dirty |= set(unconfirmed(decision.state))
+        self._dirty |= set(unconfirmed(decision.state, only))
         self._publish(snapshot, decision, now)
+        if self.intake.waiting:  # a burst larger than one step: the rest in the next ones
+            self._backlog = True
         assert self.view is not None
-        summary = self.view.summary
         if not self._ready:
             self._ready = True
-            notify.ready(summary)
-            log.info("ready", items=len(decision.assessments), summary=summary)
-        else:
-            notify.status(summary)
+            notify.ready(self.view.summary)
+            log.info("ready", items=len(decision.assessments), summary=self.view.summary)
+        elif only is None:  # the status line is refreshed by whole steps (at least every second when busy)
+            notify.status(self.view.summary)
+
+    def _intake_only(self, arrived: set[str], now: datetime) -> set[str] | None:
+        """The items to decide when only pings or probe results woke the loop; None: decide every item.
+
+        Every item is decided again at least every WHOLE_EVERY_S, and whenever systemd said
+        something, a deadline came or an operator changed something.
+        """
+        if not arrived or self._observed is None or self._observed or self.view is None or self._changed:
+            self._changed = False
+            return None
+        if self._whole_at is None or now - self._whole_at >= timedelta(seconds=WHOLE_EVERY_S):
+            return None
+        if self._deadline is not None and now >= self._deadline:
+            return None
+        return arrived
 
     async def _act(self, action: Action) -> None:
         if isinstance(action, Escalate):
@@ -423,6 +467,11 @@ class Daemon:
             event = replace(event, body=redact(event.body))  # secrets never reach the history or an alert
         self.pings_received[event.kind.value] = self.pings_received.get(event.kind.value, 0) + 1
         self.intake.ping(event)
+        if self._ping_wake is None:  # a burst of pings is folded in one step, not one step each
+            self._ping_wake = asyncio.get_running_loop().call_later(PING_BATCH_S, self._wake_for_pings)
+
+    def _wake_for_pings(self) -> None:
+        self._ping_wake = None
         self._wake.set()
 
     # signals from systemd ------------------------------------------------------------

@@ -13,6 +13,7 @@ from supervisor.core.pings import PingEvent
 from supervisor.core.probes import ProbeResult
 
 MAX_PENDING = 100  # per item and step; more is a flood (the HTTP layer rate-limits before this)
+STEP_EVENTS = 25  # pings folded per step: a step stays around a millisecond, requests are not held up
 
 
 class Intake:
@@ -30,10 +31,25 @@ class Intake:
         """An accepted push heartbeat."""
         self._pings[event.item].append(event)
 
-    def take(self) -> tuple[dict[str, list[ProbeResult]], dict[str, list[PingEvent]]]:
-        """Everything received since the last call, by item, oldest first."""
+    def take(self, limit: int = STEP_EVENTS) -> tuple[dict[str, list[ProbeResult]], dict[str, list[PingEvent]]]:
+        """What was received since the last call, by item, oldest first: at most ``limit`` pings
+        (the rest waits for the next step, so one step never holds the event loop for long)."""
         probes = {name: list(q) for name, q in self._probes.items() if q}
-        pings = {name: list(q) for name, q in self._pings.items() if q}
         self._probes.clear()
-        self._pings.clear()
+        pings: dict[str, list[PingEvent]] = {}
+        taken = 0
+        for name in list(self._pings):
+            queue = self._pings[name]
+            while queue and taken < limit:
+                pings.setdefault(name, []).append(queue.popleft())
+                taken += 1
+            if not queue:
+                del self._pings[name]
+            if taken >= limit:
+                break
         return probes, pings
+
+    @property
+    def waiting(self) -> bool:
+        """Whether pings are left for the next step."""
+        return any(self._pings.values())
