@@ -136,3 +136,25 @@ def test_decide_folds_pings_alerts_once_and_wakes_when_the_heartbeat_becomes_lat
     assert [(a.event.value, a.status) for a in late.alerts] == [("down", "stale")]
     again = decide(policies, {}, late.state, wake + timedelta(seconds=60), alerting=AlertPolicy())
     assert again.alerts == [] and again.actions == []  # nothing to restart: the job lives elsewhere
+
+
+def test_a_step_for_a_few_pings_decides_only_them_and_carries_the_rest() -> None:
+    other = replace(HOURLY, name="other")
+    policies = {"job": HOURLY, "other": other}
+    first = decide(policies, {}, State(), NOW)
+    late = NOW + timedelta(seconds=3600 + 700)  # both would be never-triggered now
+    step = decide(
+        policies,
+        {},
+        first.state,
+        late,
+        pings={"job": [ev(PingKind.SUCCESS, 3600 + 700)]},
+        only={"job"},
+        carried=first.assessments,
+    )
+    assert step.assessments["job"].status is Status.OK
+    assert step.assessments["other"] is first.assessments["other"]  # carried as it was, not re-judged
+    assert step.state.items["other"] is first.state.items["other"] and step.transitions == []
+    whole = decide(policies, {}, step.state, late)
+    assert whole.assessments["other"].status is Status.NEVER_TRIGGERED
+    assert next_wakeup(policies, {}, step, late, only={"job"}) == late + timedelta(seconds=3600 + 600)
