@@ -180,7 +180,8 @@ def _validate(path: Path, user: bool) -> int:
     for warning in unknown_units(registry, path, None):
         print(warning, file=sys.stderr)
     discovery = "on" if registry.discover else "off"
-    print(f"{path}: ok ({len(registry.units)} units listed, discovery {discovery})")
+    listed = f"{len(registry.units)} units, {len(registry.checks)} checks, {len(registry.pings)} pings listed"
+    print(f"{path}: ok ({listed}, discovery {discovery})")
     return EXIT_OK
 
 

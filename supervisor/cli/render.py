@@ -29,7 +29,7 @@ def table(doc: dict[str, Any], now: datetime | None = None) -> str:
             age = format_duration(item["age_s"]) if item["age_s"] is not None else "never"
             budget = f"{age}/{format_duration(item['budget_s'])} ({item['budget_source']})"
         else:
-            budget = "-" if item["kind"] == "daemon" else f"- ({item['budget_source']})"
+            budget = f"- ({item['budget_source']})" if item["budget_source"] else "-"
         result = item["last_result"] or "-"
         if item["last_exit_status"] not in (None, 0):
             result += f" ({item['last_exit_status']})"

@@ -114,7 +114,7 @@ def test_validate_warns_about_a_unit_systemd_does_not_know(lab: Lab) -> None:
     assert r.returncode == 0, r.stderr
     [warning] = r.stderr.splitlines()
     assert warning == f"{lab.registry}:7: units[bakcup-{lab.tag}.timer]: warning: systemd has no such unit (not-found)"
-    assert "ok (2 units listed" in r.stdout
+    assert "ok (2 units, 0 checks, 0 pings listed" in r.stdout
 
 
 def test_status_and_check_keep_working_from_the_running_configuration(lab: Lab) -> None:

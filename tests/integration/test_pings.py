@@ -186,3 +186,30 @@ def test_history_keeps_ping_runs_across_a_restart(lab: Lab, receiver: Receiver) 
     assert run["started_at"] is not None and run["failure"] is None
     db = sqlite3.connect(lab.state_dir / "history.sqlite3")
     assert db.execute("SELECT COUNT(*) FROM runs WHERE item = 'job'").fetchone() == (1,)
+
+
+def test_check_and_status_show_pings_and_checks_as_the_daemon_left_them(lab: Lab, receiver: Receiver) -> None:
+    lab.env["MISSIONCTL_PING_KEY"] = KEY
+    lab.write_registry(
+        "  {}\n",
+        extra=(
+            "discover: false\n"
+            "checks:\n  nothing-here: {tcp: '127.0.0.1:9', every: 1s, confirm: 1}\n"
+            "pings:\n  job: {period: 1h}\n"
+        ),
+    )
+    proc = lab.start_daemon()
+    assert ping(lab, f"{KEY}/job/fail", b"broken")[0] == 200
+    wait_until(lambda: lab.status_of("job") == "failed" and lab.status_of("nothing-here") == "down", what="both")
+    lab.stop_daemon(proc)
+    code, items = lab.check()
+    assert code == 1
+    assert (items["job"]["kind"], items["job"]["status"], items["job"]["last_run"]["output"]) == (
+        "ping",
+        "failed",
+        "broken",
+    )
+    assert (items["nothing-here"]["kind"], items["nothing-here"]["status"]) == ("check", "down")
+    assert items["nothing-here"]["reason"] == "connect refused"
+    status = lab.cli("status", "--user", "--registry", str(lab.registry))
+    assert "job" in status.stdout and "nothing-here" in status.stdout and "failed" in status.stdout
