@@ -13,7 +13,7 @@ from supervisor.core.pings import PingEvent
 from supervisor.core.probes import ProbeResult
 
 MAX_PENDING = 100  # per item and step; more is a flood (the HTTP layer rate-limits before this)
-STEP_EVENTS = 25  # pings folded per step: a step stays around a millisecond, requests are not held up
+STEP_EVENTS = 10  # pings folded per step: a step stays around a millisecond, requests are not held up
 
 
 class Intake:

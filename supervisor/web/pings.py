@@ -10,6 +10,7 @@ ping to the daemon and answers: nothing here waits on systemd or the disk.
 from __future__ import annotations
 
 import hmac
+import itertools
 import json
 import time
 import uuid
@@ -67,7 +68,20 @@ class Buckets:
         return True
 
 
+class Ids:
+    """Run ids for pings: a random prefix per process and a counter (no system call per request)."""
+
+    def __init__(self) -> None:
+        self._prefix = uuid.uuid4().hex[:20]
+        self._count = itertools.count(1)
+
+    def next(self) -> str:
+        """A new id, unique across restarts."""
+        return f"{self._prefix}{next(self._count):012x}"
+
+
 PING_KEY = web.AppKey("ping_key", PingKey)
+IDS = web.AppKey("ping_ids", Ids)
 BUCKETS = web.AppKey("ping_buckets", Buckets)
 
 
@@ -121,7 +135,7 @@ async def ping(request: web.Request) -> web.Response:
         )
     kind, code = parsed
     body = await _body(request)
-    backend.ping(PingEvent(name, uuid.uuid4().hex, kind, datetime.now(UTC), code, body))
+    backend.ping(PingEvent(name, request.app[IDS].next(), kind, datetime.now(UTC), code, body))
     return _answer("OK")
 
 
@@ -129,6 +143,7 @@ def add_routes(app: web.Application, spec: ServerSpec) -> None:
     """The ping endpoints, their key and their rate limits."""
     app[PING_KEY] = PingKey(spec)
     app[BUCKETS] = Buckets()
+    app[IDS] = Ids()
     for path in ("/ping/{key}/{name}", "/ping/{key}/{name}/{what}"):
         app.router.add_get(path, ping)  # HEAD too
         app.router.add_post(path, ping)
