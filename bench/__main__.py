@@ -31,6 +31,7 @@ import contextlib
 from bench.http import bench_http
 from bench.journal import bench_journal
 from bench.probes import bench_pings, bench_probes
+from bench.proc import cpu_s, rss_mb
 from supervisor.adapters.systemd.client import SystemdClient
 from supervisor.config.loader import parse_registry
 from supervisor.core.decide import decide
@@ -263,18 +264,6 @@ def bench_latency(um: UserManager, base: Path, samples: int, with_timers: int) -
         f"daemon RSS with {with_timers} timers and a webhook channel (HTTP client loaded), MB": rss_with_alerts,
         "baseline: the seeds' polling interval, s": 900.0,
     }
-
-
-def cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def bench_footprint(um: UserManager, base: Path, idle_s: float, n: int) -> dict[str, float]:

@@ -10,7 +10,6 @@ pings   1,000 pings per second (open loop: each request is sent on schedule, wha
 from __future__ import annotations
 
 import asyncio
-import os
 import statistics
 import subprocess
 import sys
@@ -19,6 +18,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from bench.proc import cpu_s, rss_mb
 from tests.harness.user_manager import UserManager
 
 TARGET = """
@@ -32,18 +32,6 @@ app.router.add_post('/{tail:.*}', handler)
 web.run_app(app, host='127.0.0.1', port=int(sys.argv[1]), access_log=None, print=None)
 """
 KEY = "bench-ping-key-0123456789"
-
-
-def _cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def _wait(url: str, timeout: float = 60) -> None:
@@ -98,11 +86,11 @@ def bench_probes(
             try:
                 _wait(f"http://127.0.0.1:{port}/health")
                 time.sleep(12)  # the first round of probes (their start is jittered over 10 s)
-                c0, t0 = _cpu_s(daemon.pid), time.monotonic()
+                c0, t0 = cpu_s(daemon.pid), time.monotonic()
                 time.sleep(idle_s)
-                cpu = (_cpu_s(daemon.pid) - c0) / (time.monotonic() - t0) * 100
+                cpu = (cpu_s(daemon.pid) - c0) / (time.monotonic() - t0) * 100
                 figures[f"daemon CPU, {len(timers)} timers, {label}, %"] = round(cpu, 2)
-                figures[f"daemon RSS, {len(timers)} timers, {label}, MB"] = round(_rss_mb(daemon.pid), 1)
+                figures[f"daemon RSS, {len(timers)} timers, {label}, MB"] = round(rss_mb(daemon.pid), 1)
             finally:
                 daemon.terminate()
                 daemon.wait(30)
@@ -181,10 +169,10 @@ def bench_pings(
             for label, p in (("missionctl", port), ("baseline: bare aiohttp handler", bare_port)):
                 urls = [f"http://127.0.0.1:{p}/ping/{KEY}/job{i:03d}" for i in range(names)]
                 asyncio.run(_load(urls, rate / 5, 1))  # warm up connections and code paths
-                c0 = _cpu_s(daemon.pid)
+                c0 = cpu_s(daemon.pid)
                 runs[label].append(asyncio.run(_load(urls, rate, seconds)))
                 if p == port:
-                    cpu += (_cpu_s(daemon.pid) - c0) / seconds * 100 / rounds
+                    cpu += (cpu_s(daemon.pid) - c0) / seconds * 100 / rounds
         figures[f"daemon CPU while taking {rate:.0f} pings/s, %"] = round(cpu, 1)
         for label, got in runs.items():
             figures[f"{label}: pings sent ({rounds} rounds of {rate:.0f}/s for {seconds:.0f}s)"] = sum(
