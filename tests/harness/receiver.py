@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 from aiohttp import web
 
@@ -32,11 +32,12 @@ class Received:
         return json.loads(self.body)
 
 
-class Receiver:
+class LoopServer:
+    """An aiohttp app on a loopback port, in its own thread and event loop; ``down()``/``up()`` keep the port."""
+
+    shutdown_timeout = 60.0  # aiohttp's default: requests in flight may finish when it goes down
+
     def __init__(self) -> None:
-        self.received: list[Received] = []
-        self.script: list[tuple[int, str]] = []
-        self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._runner: web.AppRunner | None = None
@@ -44,10 +45,11 @@ class Receiver:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
 
-    def url(self, path: str = "/hook") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+    def routes(self, app: web.Application) -> None:
+        """Add the server's routes."""
+        raise NotImplementedError
 
-    def start(self) -> Receiver:
+    def start(self) -> Self:
         self._thread.start()
         self.up()
         return self
@@ -56,6 +58,7 @@ class Receiver:
         asyncio.run_coroutine_threadsafe(self._up(), self._loop).result(10)
 
     def down(self) -> None:
+        """Stop listening: connections are refused."""
         asyncio.run_coroutine_threadsafe(self._down(), self._loop).result(10)
 
     def stop(self) -> None:
@@ -63,6 +66,32 @@ class Receiver:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
         self._loop.close()
+
+    async def _up(self) -> None:
+        app = web.Application()
+        self.routes(app)
+        self._runner = web.AppRunner(app, shutdown_timeout=self.shutdown_timeout)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True).start()
+
+    async def _down(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+
+class Receiver(LoopServer):
+    def __init__(self) -> None:
+        super().__init__()
+        self.received: list[Received] = []
+        self.script: list[tuple[int, str]] = []
+        self._lock = threading.Lock()
+
+    def url(self, path: str = "/hook") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def routes(self, app: web.Application) -> None:
+        app.router.add_route("POST", "/{tail:.*}", self._handle)
 
     def respond(self, *answers: tuple[int, str] | int) -> None:
         with self._lock:
@@ -88,18 +117,6 @@ class Receiver:
             self.received.append(Received(request.path, dict(request.headers), body, time.time()))
             status, text = self.script.pop(0) if self.script else (204, "")
         return web.Response(status=status, text=text or None, content_type="application/json" if text else None)
-
-    async def _up(self) -> None:
-        app = web.Application()
-        app.router.add_route("POST", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True).start()
-
-    async def _down(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
 
 
 @contextmanager
