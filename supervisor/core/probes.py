@@ -12,6 +12,7 @@ import ipaddress
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from urllib.parse import urlsplit, urlunsplit
 
 from supervisor.core.budget import format_duration
 from supervisor.core.model import ProbeSpec
@@ -155,8 +156,6 @@ def shown_target(kind: str, target: str) -> str:
     """The target as the API and alerts show it: no credentials, no query (either may hold a secret)."""
     if kind != "http":
         return target
-    from urllib.parse import urlsplit, urlunsplit
-
     parts = urlsplit(target)
     host = parts.hostname or ""
     if ":" in host:

@@ -174,10 +174,15 @@ class Daemon:
             task.cancel()
         if self._save_soon is not None:
             self._save_soon.cancel()
-        await self.prober.close()
-        await self._write_state()  # what a pending background save would have written
+        if self._ping_wake is not None:
+            self._ping_wake.cancel()
         if self.server is not None:
-            await self.server.stop()
+            await self.server.stop()  # no more pings come in ...
+        await self.prober.close()
+        # ... and those already answered 200 are folded in before the state is written, not dropped
+        while self.snapshot is not None and self.intake.pending:
+            await self._decide_and_act(self.snapshot)
+        await self._write_state()  # what a pending background save would have written
         if self.alerts is not None:
             await self.alerts.stop()
             self.alerts.close()

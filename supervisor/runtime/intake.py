@@ -50,6 +50,11 @@ class Intake:
         return probes, pings
 
     @property
+    def pending(self) -> bool:
+        """Whether anything at all waits for a step."""
+        return any(self._probes.values()) or any(self._pings.values())
+
+    @property
     def waiting(self) -> bool:
         """Whether pings are left for the next step."""
         return any(self._pings.values())

@@ -213,3 +213,13 @@ def test_check_and_status_show_pings_and_checks_as_the_daemon_left_them(lab: Lab
     assert items["nothing-here"]["reason"] == "connect refused"
     status = lab.cli("status", "--user", "--registry", str(lab.registry))
     assert "job" in status.stdout and "nothing-here" in status.stdout and "failed" in status.stdout
+
+
+def test_a_ping_answered_just_before_a_stop_is_not_lost(lab: Lab, receiver: Receiver) -> None:
+    registry(lab, receiver, "  job: {period: 1h}\n")
+    proc = lab.start_daemon()
+    assert ping(lab, f"{KEY}/job/fail", b"last words")[0] == 200
+    assert lab.stop_daemon(proc) == 0  # at once: the ping is still waiting for its step
+    assert lab.state()["runs"]["job"]["last"]["output"] == "last words"
+    db = sqlite3.connect(lab.state_dir / "history.sqlite3")
+    assert db.execute("SELECT failure FROM runs WHERE item = 'job'").fetchall() == [("reported failure",)]
