@@ -74,7 +74,8 @@ def test_pings_on_time_then_late_fail_with_body_and_start_without_finish(lab: La
     assert (failed["event"], failed["item"]) == ("down", "nightly")
     assert failed["reason"] == "last run failed: reported failure"
     assert "ERROR: disk full on /backup" in failed["output"]
-    assert runs(lab, "nightly")[0]["failure"] == "reported failure"
+    [nightly] = wait_until(lambda: runs(lab, "nightly"), what="the run in the history")
+    assert nightly["failure"] == "reported failure"
 
     assert ping(lab, f"{KEY}/backup/start", method="POST") == (200, "OK\n")
     wait_until(lambda: lab.status_of("backup") == "hung", timeout=10, what="hung after max_runtime")
@@ -84,7 +85,7 @@ def test_pings_on_time_then_late_fail_with_body_and_start_without_finish(lab: La
     assert "max_runtime 2s (explicit)" in hung["reason"]
     assert ping(lab, f"{KEY}/backup/0") == (200, "OK\n")  # it finishes after all: exit code 0
     wait_until(lambda: lab.status_of("backup") == "ok", what="ok")
-    [finished] = runs(lab, "backup")
+    [finished] = wait_until(lambda: runs(lab, "backup"), what="the run in the history")
     assert finished["duration_s"] >= 2 and finished["trigger"] == "ping"
 
 
@@ -110,7 +111,7 @@ def test_a_body_keeps_its_last_10_kb_and_pings_are_rate_limited(lab: Lab, receiv
     body = b"".join(b"line %06d\n" % i for i in range(20_000))  # 240 kB: only the first 100 kB are read
     assert ping(lab, f"{KEY}/chatty/3", body) == (200, "OK\n")
     wait_until(lambda: lab.status_of("chatty") == "failed", what="failed with exit code 3")
-    output = runs(lab, "chatty")[0]
+    output = wait_until(lambda: runs(lab, "chatty"), what="the run in the history")[0]
     detail = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{lab.port}/api/runs/{output['id']}").read())
     text = detail["output"]
     assert len(text.encode()) == 10 * 1024
@@ -140,7 +141,7 @@ def test_exec_reports_a_succeeding_and_a_failing_command(lab: Lab, receiver: Rec
         timeout=60,
     )
     assert (bad.returncode, bad.stdout, bad.stderr) == (3, "", "oops\n")
-    wait_until(lambda: lab.status_of("bad") == "failed" and runs(lab, "good"), what="both runs recorded")
+    wait_until(lambda: runs(lab, "bad") and runs(lab, "good"), what="both runs recorded")
     [good_run] = runs(lab, "good")
     assert good_run["duration_s"] >= 1.2 and good_run["failure"] is None
     [bad_run] = runs(lab, "bad")

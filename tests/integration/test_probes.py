@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -15,6 +16,14 @@ from tests.harness.target import Listener, serving
 
 def events(receiver: Receiver) -> list[tuple[str, str, str]]:
     return [(b["event"], b["item"], b["status"]) for b in receiver.bodies()]
+
+
+def health_code(lab: Lab) -> int:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{lab.port}/health", timeout=5) as r:
+            return int(r.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
 
 
 def item(lab: Lab, name: str) -> dict[str, object]:
@@ -90,12 +99,8 @@ def test_a_tcp_check_follows_a_listener_opened_and_closed(lab: Lab, receiver: Re
         wait_until(lambda: "port open, connected in" in str(item(lab, "db-port")["reason"]), what="ok by a probe")
         port.close()
         wait_until(lambda: lab.status_of("db-port") == "down", what="down")
-        health = urllib.request.Request(f"http://127.0.0.1:{lab.port}/health")
-        try:
-            urllib.request.urlopen(health, timeout=5)
-            raise AssertionError("a critical check down must make /health answer 503")
-        except urllib.error.HTTPError as exc:
-            assert exc.code == 503
+        # the state file is written before the view is published: /health follows a moment later
+        wait_until(lambda: health_code(lab) == 503, timeout=5, what="a critical check down: /health 503")
         port.open()
         wait_until(lambda: lab.status_of("db-port") == "ok", what="ok again")
         receiver.wait_for(2)
