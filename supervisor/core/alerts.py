@@ -21,6 +21,7 @@ from supervisor.core.budget import format_duration
 from supervisor.core.incident import IncidentPolicy
 from supervisor.core.model import Status
 from supervisor.core.runs import Run
+from supervisor.core.silences import Window
 from supervisor.core.state import ItemState, State, Transition
 from supervisor.core.status import Assessment
 from supervisor.core.times import iso as _iso
@@ -48,6 +49,7 @@ class AlertPolicy:
     summary_every_s: float = 0.0
     host: str = "localhost"
     incident: IncidentPolicy = field(default_factory=IncidentPolicy)  # settling and flapping
+    maintenance: tuple[Window, ...] = ()  # recurring windows in which matching items are silenced
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,11 +119,16 @@ def item_alerts(
     now: datetime,
     grace: bool = False,
     flapping: bool = False,
+    hold: bool = False,
+    released: bool = False,
 ) -> tuple[ItemState, list[Alert]]:
     """The alerts of one item in one step, and its updated alerting memory.
 
     ``grace``: a cleanly stopped item within ``restart.after`` is not counted towards
     ``confirm`` yet. ``flapping``: a flapping item is announced without waiting for ``confirm``.
+    ``hold``: the item is silenced or blocked: its memory counts on as usual but nothing is
+    sent (a problem is announced, or a recovery told, once it is no longer held).
+    ``released``: it was held until this step (a problem that changed meanwhile says so).
     """
     alerts: list[Alert] = []
     mem = memory
@@ -154,11 +161,13 @@ def item_alerts(
             mem = replace(mem, incident=mem.incident + 1, streak=0)
         if (observed or change is not None) and not grace:
             mem = replace(mem, streak=mem.streak + 1)
-        if not mem.announced and not grace and (mem.streak >= policy.confirm or flapping):
+        if hold:
+            pass  # counted, not sent
+        elif not mem.announced and not grace and (mem.streak >= policy.confirm or flapping):
             # an incident found at start-up has no previous status ("unknown")
             emit(AlertEvent.DOWN, None if change is not None and change.old is None else Status.OK)
             mem = replace(mem, announced=True, problem=found.status)
-        elif mem.announced and change is not None and found.status is not mem.problem:
+        elif mem.announced and (change is not None or released) and found.status is not mem.problem:
             emit(AlertEvent.CHANGED, mem.problem)
             mem = replace(mem, problem=found.status)
         elif (
@@ -168,6 +177,8 @@ def item_alerts(
             and now - mem.last_alert_at >= timedelta(seconds=policy.remind_every_s)
         ):
             emit(AlertEvent.DOWN, Status.OK, reminder=True)
+    elif mem.announced and hold:
+        pass  # its recovery is told when the silence ends
     elif mem.announced:
         emit(AlertEvent.RECOVERED, mem.problem)
         mem = replace(mem, streak=0, announced=False, problem=None)
@@ -245,8 +256,8 @@ def alert_wakeups(state: State, policy: AlertPolicy, now: datetime, only: Set[st
         moments.append(state.last_summary_at + timedelta(seconds=policy.summary_every_s))
     items = state.items if only is None else {n: state.items[n] for n in only if n in state.items}
     for mem in items.values():
-        if not mem.status.is_problem:
-            continue
+        if not mem.status.is_problem or mem.silenced_until is not None or mem.blocked_by:
+            continue  # a held item's moments are its silence's end or its root's recovery
         if not mem.announced:
             moments.append(now + timedelta(seconds=RECHECK_S))
         elif policy.remind_every_s > 0 and mem.last_alert_at is not None:
@@ -260,7 +271,7 @@ def unconfirmed(state: State, only: Set[str] | None = None) -> list[str]:
     return [
         n
         for n, m in items.items()
-        if (m.status.is_problem and not m.announced)
+        if (m.status.is_problem and not m.announced and m.silenced_until is None and not m.blocked_by)
         or (m.unscheduled_since is not None and m.status is not Status.DEAD)
     ]
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from supervisor.core import ratelimit
+from supervisor.core import deps, ratelimit, silences
 from supervisor.core.alerts import (
     Alert,
     AlertEvent,
@@ -17,7 +17,7 @@ from supervisor.core.alerts import (
     item_alerts,
     summary_alert,
 )
-from supervisor.core.incident import in_stop_grace, publish
+from supervisor.core.incident import IncidentPolicy, Tracking, in_stop_grace, publish
 from supervisor.core.lifecycle import RunPhase, check_status_change
 from supervisor.core.model import (
     RESTARTABLE,
@@ -127,7 +127,8 @@ def decide(
     """
     assessments: dict[str, Assessment] = {}
     items: dict[str, ItemState] = {}
-    incident = (alerting or AlertPolicy()).incident
+    alert_policy = alerting or AlertPolicy()
+    incident = alert_policy.incident
     run_memory: dict[str, RunMemory] = {}
     verdicts: dict[str, ProbeState] = {}
     run_facts: list[RunFact] = []
@@ -139,6 +140,10 @@ def decide(
     transitions: list[Transition] = []
     actions: list[Action] = []
     alerts: list[Alert] = []
+    edges = dependency_graph(policies, observations)
+    if only is not None and edges:  # what depends on an item decided now is decided again with it
+        only = deps.closure(only, deps.dependants(edges))
+    looks: list[_Look] = []
     for name, policy in policies.items():
         if only is not None and carried is not None and name not in only and name in carried and name in state.items:
             assessments[name] = carried[name]  # unchanged since the last step: carried as it was
@@ -148,40 +153,25 @@ def decide(
             if name in state.probes:
                 verdicts[name] = state.probes[name]
             continue
-        obs = observations.get(name)
-        item_stats = (stats or {}).get(name, _NO_STATS)
-        memory = state.runs.get(name, RunMemory())
-        facts: list[RunFact] = []
-        if isinstance(obs, TimerObservation):
-            memory, facts = track(policy, obs, memory, item_stats, restarts.get(name, ()), now)
-            run_facts.extend(facts)
-            want.extend(wanted(policy, facts))
-        elif policy.kind is Kind.PING:
-            memory, facts = track_pings(policy, memory, (pings or {}).get(name, ()), item_stats, now)
-            run_facts.extend(facts)  # a push heartbeat brings its own output
-        verdict = _probe_verdict(policy, obs, state.probes.get(name), (probes or {}).get(name, ()))
-        if verdict is not None:
-            verdicts[name] = verdict
-        previous = state.items.get(name)
-        unscheduled_since = None
-        if isinstance(obs, TimerObservation) and unscheduled(obs):
-            unscheduled_since = (previous.unscheduled_since if previous else None) or now
-        between_runs = unscheduled_since is not None and now - unscheduled_since < UNSCHEDULED_SETTLE
-        if policy.kind is Kind.PING:
-            found = assess_ping(policy, memory, item_stats, now)
-        elif policy.kind is Kind.CHECK and policy.probe is not None:
-            found = assess_check(policy.probe, verdict)
-        else:
-            held = (previous.raw or previous.status) if previous else None
-            found = assess(policy, obs, now, memory, item_stats, between_runs, verdict, held)
-        paused = is_paused(state, name, now)
-        if paused:
-            until = state.paused[name]
-            why = f"paused until {until.isoformat()}" if until else "paused"
-            found = replace(found, status=Status.PAUSED, reason=f"{why} (would be {found.status}: {found.reason})")
-        raw = found  # what this look found: actions follow it; the published status may hold an incident
-        found, tracking = publish(policy.kind, found, previous, incident, now)
-        assessments[name] = found
+        look = _look(policy, observations.get(name), state, now, stats, probes, pings, incident, restarts.get(name, ()))
+        run_facts.extend(look.facts)
+        if isinstance(look.obs, TimerObservation):
+            want.extend(wanted(policy, look.facts))
+        if look.verdict is not None:
+            verdicts[name] = look.verdict
+        assessments[name] = look.found
+        looks.append(look)
+    held_by = deps.blocked({n: a.status for n, a in assessments.items()}, edges)
+    roots = deps.blocks(held_by)
+    quiet = silences.quiet((look.policy.name for look in looks), state.silences, alert_policy.maintenance, now)
+    for look in looks:
+        name, policy, obs, memory, previous = look.policy.name, look.policy, look.obs, look.memory, look.previous
+        found, raw, tracking = look.found, look.raw, look.tracking
+        block = held_by.get(name)
+        if block is not None:
+            found = replace(found, status=Status.BLOCKED, reason=block.reason(found.reason))
+            assessments[name] = found
+        hush = quiet.get(name)
         current = replace(
             _carry(previous, found, now),
             raw=tracking.raw,
@@ -189,7 +179,9 @@ def decide(
             ok_since=tracking.ok_since,
             bad=tracking.bad,
             bad_reason=tracking.bad_reason,
-            unscheduled_since=unscheduled_since,
+            unscheduled_since=look.unscheduled_since,
+            silenced_until=hush.until if hush else None,
+            blocked_by=tuple(r for r, _status in block.roots) if block else (),
         )
         change = None
         if previous is None or previous.status is not found.status:
@@ -199,8 +191,10 @@ def decide(
             transitions.append(change)
         grace = in_stop_grace(raw, current.since, policy.restart.after_s, now)
         escalate = False
+        verdict = look.verdict
         since = verdict.since if raw.cause is Cause.PROBE and verdict and verdict.since else current.since
-        if act and not paused and _may_act(policy, raw, since, now):
+        held = hush is not None or block is not None  # observed and recorded, never acted on nor alerted
+        if act and not look.paused and not held and _may_act(policy, raw, since, now):
             attempts = restarts.get(name, ())
             if ratelimit.exhausted(attempts, policy.restart, now):
                 if not current.escalated:
@@ -214,36 +208,39 @@ def decide(
                     actions.append(Stop(name, obs.service.name, len(restarts[name])))
                 else:
                     actions.append(Restart(name, name, len(restarts[name])))
-        if act and alerting is not None and not paused:  # a paused item keeps its alert memory as it was
+        if act and alerting is not None and not look.paused:  # a paused item keeps its alert memory as it was
             attempts = restarts.get(name, ())
+            blocking = roots.get(name, ())
             item_facts = ItemFacts(
                 found.kind.value,
                 policy.critical,
                 _Lazy(
-                    lambda p=policy, o=obs, f=found, m=memory, a=attempts: _details(  # type: ignore[misc]
-                        item_report(p, o, f, state, now, m), a
+                    lambda p=policy, o=obs, f=found, m=memory, a=attempts, b=blocking: _details(  # type: ignore[misc]
+                        item_report(p, o, f, state, now, m), a, b
                     )
                 ),
                 output_of(found.status, memory),
             )
-            seen = observed is None or name in observed
+            was_held = previous is not None and (previous.silenced_until is not None or bool(previous.blocked_by))
             current, found_alerts = item_alerts(
                 name,
                 found,
                 current,
                 change,
-                observed=seen,
+                observed=observed is None or name in observed,
                 escalate=escalate,
                 facts=item_facts,
                 policy=alerting,
                 now=now,
                 grace=grace,
                 flapping=tracking.flapping,
+                hold=held,
+                released=was_held and not held,
             )
             alerts.extend(found_alerts)
-            if policy.anomalies is Anomalies.ALERT:
+            if policy.anomalies is Anomalies.ALERT and not held:
                 current, memory, odd = _anomaly_alerts(
-                    name, facts, usual(item_stats), current, memory, item_facts, alerting, now
+                    name, look.facts, usual(look.stats), current, memory, item_facts, alerting, now
                 )
                 alerts.extend(odd)
         items[name] = current
@@ -256,12 +253,85 @@ def decide(
         paused={n: u for n, u in state.paused.items() if n in policies and (u is None or u > now)},
         runs=run_memory,
         probes=verdicts,
+        silences=silences.current(state.silences, now),
     )
     if act and alerting is not None:
         new_state, summary = summary_alert(new_state, assessments, alerting, now)
         if summary is not None:
             alerts.append(summary)
     return Decision(new_state, assessments, transitions, actions, alerts, run_facts, want)
+
+
+@dataclass(frozen=True, slots=True)
+class _Look:
+    """What one item is at this step, before its dependencies and silences are taken into account."""
+
+    policy: ItemPolicy
+    obs: Observation | None
+    memory: RunMemory
+    facts: list[RunFact]
+    stats: RunStats
+    verdict: ProbeState | None
+    previous: ItemState | None
+    unscheduled_since: datetime | None
+    paused: bool
+    raw: Assessment  # what this look found: actions follow it
+    found: Assessment  # what is published (an incident may hold it)
+    tracking: Tracking
+
+
+def _look(
+    policy: ItemPolicy,
+    obs: Observation | None,
+    state: State,
+    now: datetime,
+    stats: Mapping[str, RunStats] | None,
+    probes: Mapping[str, Sequence[ProbeResult]] | None,
+    pings: Mapping[str, Sequence[PingEvent]] | None,
+    incident: IncidentPolicy,
+    attempts: tuple[datetime, ...],
+) -> _Look:
+    name = policy.name
+    item_stats = (stats or {}).get(name, _NO_STATS)
+    memory = state.runs.get(name, RunMemory())
+    facts: list[RunFact] = []
+    if isinstance(obs, TimerObservation):
+        memory, facts = track(policy, obs, memory, item_stats, attempts, now)
+    elif policy.kind is Kind.PING:
+        memory, facts = track_pings(policy, memory, (pings or {}).get(name, ()), item_stats, now)
+    verdict = _probe_verdict(policy, obs, state.probes.get(name), (probes or {}).get(name, ()))
+    previous = state.items.get(name)
+    unscheduled_since = None
+    if isinstance(obs, TimerObservation) and unscheduled(obs):
+        unscheduled_since = (previous.unscheduled_since if previous else None) or now
+    between_runs = unscheduled_since is not None and now - unscheduled_since < UNSCHEDULED_SETTLE
+    if policy.kind is Kind.PING:
+        found = assess_ping(policy, memory, item_stats, now)
+    elif policy.kind is Kind.CHECK and policy.probe is not None:
+        found = assess_check(policy.probe, verdict)
+    else:
+        held = (previous.raw or previous.status) if previous else None
+        found = assess(policy, obs, now, memory, item_stats, between_runs, verdict, held)
+    paused = is_paused(state, name, now)
+    if paused:
+        until = state.paused[name]
+        why = f"paused until {until.isoformat()}" if until else "paused"
+        found = replace(found, status=Status.PAUSED, reason=f"{why} (would be {found.status}: {found.reason})")
+    published, tracking = publish(policy.kind, found, previous, incident, now)
+    return _Look(
+        policy, obs, memory, facts, item_stats, verdict, previous, unscheduled_since, paused, found, published, tracking
+    )
+
+
+def dependency_graph(policies: Mapping[str, ItemPolicy], observations: Mapping[str, Observation]) -> deps.Graph:
+    """Who depends on whom among the supervised items: the registry's ``depends_on`` and systemd's own."""
+    edges: dict[str, tuple[str, ...]] = {}
+    for name, policy in policies.items():
+        obs = observations.get(name)
+        found = (*policy.depends_on, *(obs.requires if obs is not None else ()))
+        if found:
+            edges[name] = found
+    return deps.graph(edges, policies) if edges else {}
 
 
 def with_outputs(decision: Decision, outputs: Mapping[str, str]) -> Decision:
@@ -370,7 +440,9 @@ class _Lazy(Mapping[str, object]):
         return len(self._get())
 
 
-def _details(report: Mapping[str, object], attempts: tuple[datetime, ...]) -> dict[str, object]:
+def _details(
+    report: Mapping[str, object], attempts: tuple[datetime, ...], blocking: tuple[str, ...] = ()
+) -> dict[str, object]:
     keys = (
         "last_trigger",
         "next_elapse",
@@ -387,6 +459,7 @@ def _details(report: Mapping[str, object], attempts: tuple[datetime, ...]) -> di
     if isinstance(out["last_run"], dict):  # the excerpt travels once, as the alert's own ``output``
         out["last_run"] = {k: v for k, v in out["last_run"].items() if k != "output"}
     out["restarts_in_window"] = len(attempts)
+    out["blocks"] = list(blocking)  # what this item's problem holds up (core.deps)
     return out
 
 
@@ -415,6 +488,8 @@ def next_wakeup(
     """
     moments: list[datetime] = alert_wakeups(decision.state, alerting, now, only) if alerting else []
     moments += [u for n, u in decision.state.paused.items() if u is not None and (only is None or n in only)]
+    windows = alerting.maintenance if alerting else ()
+    moments += silences.boundaries(decision.state.silences, windows, now)  # a silence begins or ends: judged then
     for name in policies if only is None else [n for n in only if n in policies]:
         policy = policies[name]
         found = decision.assessments.get(name)

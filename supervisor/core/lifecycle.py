@@ -74,9 +74,10 @@ PRECEDENCE: dict[Kind, tuple[Status, ...]] = {
 def _status_table() -> dict[Kind, frozenset[tuple[Status | None, Status]]]:
     table: dict[Kind, frozenset[tuple[Status | None, Status]]] = {}
     for kind, statuses in PRECEDENCE.items():
-        every = (*statuses, Status.PAUSED)
+        every = (*statuses, Status.PAUSED, Status.BLOCKED)
         # within a kind every status can follow every other (a reboot can even bring
-        # back never-triggered); what can never happen is a status of another kind
+        # back never-triggered); what can never happen is a status of another kind.
+        # Any problem can be blocked by a broken dependency (core.deps).
         pairs: set[tuple[Status | None, Status]] = {(None, s) for s in every}
         pairs |= {(a, b) for a in every for b in every if a is not b}
         table[kind] = frozenset(pairs)

@@ -19,6 +19,7 @@ class Status(StrEnum):
     DOWN = "down"
     HUNG = "hung"
     DEGRADED = "degraded"  # a probe answers, but slowly or with a status listed as degraded
+    BLOCKED = "blocked"  # a problem caused by a broken dependency: the root is announced, not this
     PAUSED = "paused"
 
     @property
@@ -154,6 +155,7 @@ class ItemPolicy:
     output_lines: int = 20
     probe: ProbeSpec | None = None  # a daemon's health probe, or the whole of a check
     ping: PingSchedule | None = None  # a push heartbeat's schedule
+    depends_on: tuple[str, ...] = ()  # items named in the registry's ``depends_on`` (systemd's own come observed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +231,7 @@ class TimerObservation:
     monotonic: tuple[MonotonicTrigger, ...] = ()
     calendar: tuple[str, ...] = ()
     service: ServiceRun | None = None
+    requires: tuple[str, ...] = ()  # Requires=/BindsTo=/Requisite=/PartOf= of the timer and of its service
 
     @property
     def loaded(self) -> bool:
@@ -252,6 +255,7 @@ class DaemonObservation:
     result: str = ""
     restart: str = "no"  # the service's Restart= ("no", "always", "on-failure", ...)
     n_restarts: int = 0  # NRestarts: how often systemd restarted it automatically
+    requires: tuple[str, ...] = ()  # Requires=/BindsTo=/Requisite=/PartOf=
 
     @property
     def systemd_restarting(self) -> bool:

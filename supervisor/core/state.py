@@ -11,6 +11,7 @@ from supervisor.core.lifecycle import RunPhase
 from supervisor.core.model import Status, Trigger
 from supervisor.core.probes import Outcome, ProbeState
 from supervisor.core.runs import Run, RunMemory
+from supervisor.core.silences import Silence
 
 SCHEMA_VERSION = 2
 READABLE_VERSIONS = (1, 2)  # version 1 kept the last transitions here; they live in the history now
@@ -58,6 +59,8 @@ class ItemState:
     bad: Status | None = None  # the raw problem it keeps returning to
     bad_reason: str = ""
     unscheduled_since: datetime | None = None  # a timer first seen with nothing scheduled (see decide)
+    silenced_until: datetime | None = None  # quiet (a silence or a maintenance window) until then
+    blocked_by: tuple[str, ...] = ()  # the broken dependencies its problem comes from (core.deps)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +77,7 @@ class State:
     paused: Mapping[str, datetime | None] = field(default_factory=dict)  # item -> until (None: until resumed)
     runs: Mapping[str, RunMemory] = field(default_factory=dict)  # timers: last finished run, run in progress
     probes: Mapping[str, ProbeState] = field(default_factory=dict)  # probe verdicts (a restart keeps them)
+    silences: tuple[Silence, ...] = ()  # ad-hoc silences (maintenance windows live in the registry)
 
 
 def to_document(state: State) -> dict[str, Any]:
@@ -98,6 +102,8 @@ def to_document(state: State) -> dict[str, Any]:
                 "bad": s.bad.value if s.bad else None,
                 "bad_reason": s.bad_reason,
                 "unscheduled_since": _iso(s.unscheduled_since),
+                "silenced_until": _iso(s.silenced_until),
+                "blocked_by": list(s.blocked_by),
             }
             for name, s in sorted(state.items.items())
         },
@@ -106,7 +112,30 @@ def to_document(state: State) -> dict[str, Any]:
         "paused": {n: u.isoformat() if u else None for n, u in sorted(state.paused.items())},
         "runs": {name: _memory_doc(m) for name, m in sorted(state.runs.items())},
         "probes": {name: _probe_doc(p) for name, p in sorted(state.probes.items())},
+        "silences": [_silence_doc(s) for s in state.silences],
     }
+
+
+def _silence_doc(s: Silence) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "pattern": s.pattern,
+        "until": s.until.isoformat(),
+        "reason": s.reason,
+        "created_at": s.created_at.isoformat(),
+        "created_by": s.created_by,
+    }
+
+
+def _silence(v: Any) -> Silence:
+    return Silence(
+        id=str(v["id"]),
+        pattern=str(v["pattern"]),
+        until=_time(v["until"]),
+        reason=str(v.get("reason") or ""),
+        created_at=_time(v["created_at"]),
+        created_by=str(v.get("created_by") or ""),
+    )
 
 
 def _probe_doc(p: ProbeState) -> dict[str, Any]:
@@ -216,6 +245,8 @@ def from_document(doc: object) -> State:
                 bad=Status(v["bad"]) if v.get("bad") else None,
                 bad_reason=str(v.get("bad_reason") or ""),
                 unscheduled_since=_maybe_time(v.get("unscheduled_since")),
+                silenced_until=_maybe_time(v.get("silenced_until")),
+                blocked_by=tuple(str(x) for x in v.get("blocked_by") or ()),
             )
             for name, v in doc["items"].items()
         }
@@ -225,11 +256,20 @@ def from_document(doc: object) -> State:
         paused = {str(n): _time(u) if u else None for n, u in (doc.get("paused") or {}).items()}
         runs = {str(n): _memory(v) for n, v in (doc.get("runs") or {}).items()}
         probes = {str(n): _probe(v) for n, v in (doc.get("probes") or {}).items()}
+        silences = tuple(_silence(v) for v in doc.get("silences") or ())
     except StateFormatError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise StateFormatError(f"malformed state document: {exc!r}") from exc
-    return State(items=items, restarts=restarts, last_summary_at=last_summary, paused=paused, runs=runs, probes=probes)
+    return State(
+        items=items,
+        restarts=restarts,
+        last_summary_at=last_summary,
+        paused=paused,
+        runs=runs,
+        probes=probes,
+        silences=silences,
+    )
 
 
 def pause(state: State, item: str, until: datetime | None) -> State:

@@ -63,7 +63,7 @@ def test_every_listed_run_transition_is_reached_by_an_observation(pair: tuple[Ru
 
 @pytest.mark.parametrize("kind", list(Kind))
 def test_every_status_change_within_a_kind_is_listed_and_none_across(kind: Kind) -> None:
-    own = (*PRECEDENCE[kind], Status.PAUSED)
+    own = (*PRECEDENCE[kind], Status.PAUSED, Status.BLOCKED)  # any problem can be blocked by a dependency
     for old, new in itertools.product((None, *Status), Status):
         legal = new in own and (old is None or (old in own and old is not new))
         if legal:
@@ -84,7 +84,7 @@ def test_precedence_lists_every_status_of_each_kind_once() -> None:
         Status.FAILED,
         Status.OK,
     )
-    everything = set(PRECEDENCE[Kind.TIMER]) | set(PRECEDENCE[Kind.DAEMON]) | {Status.PAUSED}
+    everything = set(PRECEDENCE[Kind.TIMER]) | set(PRECEDENCE[Kind.DAEMON]) | {Status.PAUSED, Status.BLOCKED}
     assert everything == set(Status)
 
 
