@@ -1,4 +1,4 @@
-"""``missionctl run | check | status | logs | alerts | exec | url | validate``."""
+"""``missionctl run | check | status | logs | alerts | exec | silence | unsilence | silences | url | validate``."""
 
 from __future__ import annotations
 
@@ -98,6 +98,22 @@ def _parser() -> argparse.ArgumentParser:
         "--url", help="ping base URL, https://HOST/ping/KEY (default: $MISSIONCTL_PING_URL, else this host's service)"
     )
     run_cmd.add_argument("argv", nargs="*", metavar="-- CMD ARGS", help="the command to run, after --")
+    quiet = sub.add_parser(
+        "silence",
+        help="silence items (a name or a glob): observed, neither restarted nor alerted until the end",
+        description="Asks the running supervisor (with the API token); the silence is audited and survives restarts.",
+    )
+    common(quiet)
+    quiet.add_argument("items", help="an item's name or a glob, e.g. 'backup-*' (quote it)")
+    quiet.add_argument("--for", dest="length", metavar="DURATION", help="how long, e.g. 2h (default 1h)")
+    quiet.add_argument("--until", help="or until when (ISO-8601 time)")
+    quiet.add_argument("--reason", default="", help="shown with the silence and in the audit log")
+    loud = sub.add_parser("unsilence", help="end a silence now (what it covered is judged at once)")
+    common(loud)
+    loud.add_argument("id", help="the silence's id (missionctl silences)")
+    quiets = sub.add_parser("silences", help="silences in force, maintenance windows, items quiet now")
+    common(quiets)
+    quiets.add_argument("--json", action="store_true", help="machine-readable output")
     url = sub.add_parser("url", help="print the dashboard URL from the registry")
     common(url)
     validate = sub.add_parser("validate", help="validate a registry file; exit 0 or 2")
@@ -135,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "url":
         print(dashboard_url(registry))
         return EXIT_OK
+    if args.command in ("silence", "unsilence", "silences"):
+        return _silences(args, registry)
     if args.command == "logs":
         from supervisor.cli.logs import show_logs
 
@@ -166,6 +184,20 @@ def _exec(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             key = os.environ.get("MISSIONCTL_PING_KEY")
         base = default_base(listen, key)
     return run(args.name, base, command)
+
+
+def _silences(args: argparse.Namespace, registry: Registry) -> int:
+    from supervisor.cli import silence
+
+    base = _local_url(registry)
+    if args.command == "silence":
+        if args.length is not None and args.until is not None:
+            print("missionctl: give --for or --until, not both", file=sys.stderr)
+            return EXIT_ERROR
+        return silence.silence(registry, base, args.items, args.length, args.until, args.reason)
+    if args.command == "unsilence":
+        return silence.unsilence(registry, base, args.id)
+    return silence.list_silences(registry, base, args.json)
 
 
 def _validate(path: Path, user: bool) -> int:

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from supervisor.config.durations import Duration
 
-Channel = Literal["email", "discord", "webhook"]
+Channel = Literal["email", "discord", "webhook", "apprise"]
 
 
 class _Model(BaseModel):
@@ -79,6 +79,39 @@ class WebhookSpec(_Secret):
     name: str | None = None
 
 
+class AppriseSpec(_Secret):
+    """A channel sent through Apprise (ntfy, Gotify, Telegram, Slack, Pushover, Matrix, ...); its URL is a secret."""
+
+    url_env: str | None = None
+    url_file: str | None = None
+    name: str | None = None
+    timeout: Duration = Field(15.0, gt=0, le=300)  # one attempt, however many services the URL names
+
+    @model_validator(mode="after")
+    def _has_url(self) -> AppriseSpec:
+        if not (self.url_env or self.url_file):
+            raise ValueError("url_env or url_file is required (an Apprise URL such as ntfys://ntfy.sh/topic)")
+        return self
+
+
+class SelfPingSpec(_Secret):
+    """``self_ping:``: the outside dead-man's switch (a healthchecks.io- or Uptime-Kuma-style push URL)."""
+
+    url_env: str | None = None
+    url_file: str | None = None
+    every: Duration = Field(300.0, ge=1, le=86400)
+    timeout: Duration = Field(10.0, gt=0, le=120)
+    fail_on_critical: bool = False  # ping URL/fail (with the reason) while a critical item is down
+
+    @model_validator(mode="after")
+    def _has_url(self) -> SelfPingSpec:
+        if not (self.url_env or self.url_file):
+            raise ValueError("url_env or url_file is required (e.g. url_env: MISSIONCTL_SELF_PING_URL)")
+        if self.timeout > self.every:
+            raise ValueError(f"timeout ({self.timeout:g}s) must not be longer than every ({self.every:g}s)")
+        return self
+
+
 class Routes(_Model):
     """Which channels get what; None means the built-in default."""
 
@@ -99,6 +132,7 @@ class AlertsSpec(_Model):
     email: EmailSpec | None = None
     discord: DiscordSpec | None = None
     webhook: tuple[WebhookSpec, ...] = ()
+    apprise: tuple[AppriseSpec, ...] = ()
     routes: Routes = Routes()
     confirm: int = Field(1, ge=1, le=100)
     remind_every: Duration = 0.0
@@ -117,6 +151,8 @@ class AlertsSpec(_Model):
             found.append("discord")
         if self.webhook:
             found.append("webhook")
+        if self.apprise:
+            found.append("apprise")
         return tuple(found)
 
 

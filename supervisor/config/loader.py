@@ -70,8 +70,10 @@ def _parse(text: str, filename: str) -> Registry:
             line = _line_of(node, loc)
             errors.append(f"{filename}:{line}: {_field(loc)}: {_message(err)}")
         raise RegistryError(_by_line(errors)) from None
+    for loc, message in registry.reference_errors():
+        errors.append(f"{filename}:{_line_of(node, loc)}: {_field(loc)}: {message}")
     if errors:
-        raise RegistryError(errors)
+        raise RegistryError(_by_line(errors))
     return registry
 
 

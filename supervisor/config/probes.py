@@ -136,6 +136,16 @@ class CheckSpec(_ProbeFields):
     """An entry of ``checks:``: a probe with no unit (nothing to restart: it is only alerted)."""
 
     critical: bool = False
+    depends_on: tuple[str, ...] = ()  # items whose outage explains this one's (core.deps)
+
+
+def check_zone(value: str) -> str:
+    """An IANA time zone name zoneinfo knows."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}: use an IANA name such as Europe/Paris") from None
+    return value
 
 
 def host_timezone() -> str:
@@ -164,6 +174,7 @@ class PingSpec(_Model):
     max_runtime: Duration | None = Field(None, gt=0)
     min_runtime: Duration | None = Field(None, gt=0)
     critical: bool = False
+    depends_on: tuple[str, ...] = ()
 
     @field_validator("schedule")
     @classmethod
@@ -175,12 +186,7 @@ class PingSpec(_Model):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise ValueError(f"unknown time zone {value!r}: use an IANA name such as Europe/Paris") from None
-        return value
+        return None if value is None else check_zone(value)
 
     @model_validator(mode="after")
     def _one_schedule(self) -> PingSpec:

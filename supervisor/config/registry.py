@@ -8,11 +8,13 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from supervisor.config.alerts import AlertsSpec, HistorySpec, ServerSpec
+from supervisor.config.alerts import AlertsSpec, HistorySpec, SelfPingSpec, ServerSpec
 from supervisor.config.durations import Duration
 from supervisor.config.probes import CheckSpec, PingSpec, ProbeConfig, check_item_name
+from supervisor.config.quiet import MaintenanceSpec, is_glob
 from supervisor.config.units import check_unit_name
 from supervisor.core.model import Anomalies, ItemPolicy, Kind, OnDown, OnHung, OnStale, RestartPolicy
+from supervisor.core.silences import Window
 
 UnitName = Annotated[str, AfterValidator(check_unit_name)]
 ItemName = Annotated[str, AfterValidator(check_item_name)]
@@ -60,6 +62,7 @@ class UnitSpec(_Model):
     anomalies: Anomalies | None = None
     output_lines: int | None = Field(None, ge=0, le=1000)
     probe: ProbeConfig | None = None  # a daemon's HTTP or TCP health probe
+    depends_on: tuple[str, ...] = ()  # besides systemd's own Requires=/BindsTo=/Requisite=/PartOf=
 
     @model_validator(mode="after")
     def _bounds(self) -> UnitSpec:
@@ -83,6 +86,8 @@ class Registry(_Model):
     alerts: AlertsSpec = AlertsSpec()
     server: ServerSpec = ServerSpec()
     history: HistorySpec = HistorySpec()
+    maintenance: tuple[MaintenanceSpec, ...] = ()
+    self_ping: SelfPingSpec | None = None
 
     @field_validator("units", "checks", "pings", mode="before")
     @classmethod
@@ -104,6 +109,42 @@ class Registry(_Model):
                 raise ValueError(f"pings.{name}: the name is already a check's; every item needs its own name")
         return self
 
+    def reference_errors(self) -> list[tuple[tuple[str | int, ...], str]]:
+        """Names that must exist but do not: ``depends_on`` entries, plain (glob-free) maintenance items.
+
+        Each as (location, message), for the loader to put on the right line.
+        """
+        known = {*self.units, *self.checks, *self.pings}
+        errors: list[tuple[tuple[str | int, ...], str]] = []
+        sections: tuple[tuple[str, dict[str, UnitSpec] | dict[str, CheckSpec] | dict[str, PingSpec]], ...] = (
+            ("units", self.units),
+            ("checks", self.checks),
+            ("pings", self.pings),
+        )
+        for section, entries in sections:
+            for name, spec in entries.items():
+                for i, dep in enumerate(spec.depends_on):
+                    if dep == name:
+                        errors.append(((section, name, "depends_on", i), f"{name!r} cannot depend on itself"))
+                    elif dep not in known:
+                        errors.append(
+                            (
+                                (section, name, "depends_on", i),
+                                f"{dep!r} is not supervised: list it under units:, checks: or pings:",
+                            )
+                        )
+        for w, window in enumerate(self.maintenance):
+            for i, pattern in enumerate(window.items):
+                if not is_glob(pattern) and pattern not in known and not (self.discover and pattern.endswith(".timer")):
+                    errors.append(
+                        (("maintenance", w, "items", i), f"{pattern!r} names no item of the registry (use a glob?)")
+                    )
+        return errors
+
+    def windows(self) -> tuple[Window, ...]:
+        """The core's view of the maintenance windows."""
+        return tuple(m.window() for m in self.maintenance)
+
     @property
     def listed(self) -> tuple[str, ...]:
         """Every unit named in the registry."""
@@ -123,6 +164,7 @@ class Registry(_Model):
             critical=spec.critical,
             restart=self.defaults.restart.policy(),
             probe=spec.spec(OnDown.ALERT),
+            depends_on=spec.depends_on,
         )
 
     def _ping_policy(self, name: str, spec: PingSpec) -> ItemPolicy:
@@ -137,6 +179,7 @@ class Registry(_Model):
             anomalies=self.defaults.anomalies,
             output_lines=self.defaults.output_lines,
             ping=spec.schedule_of(),
+            depends_on=spec.depends_on,
         )
 
     def policy(self, name: str, *, discovered: bool = False) -> ItemPolicy:
@@ -158,6 +201,7 @@ class Registry(_Model):
             anomalies=spec.anomalies or d.anomalies,
             output_lines=spec.output_lines if spec.output_lines is not None else d.output_lines,
             probe=spec.probe.spec(spec.probe.on_down) if spec.probe else None,
+            depends_on=spec.depends_on,
         )
 
     def ignored(self, name: str) -> bool:

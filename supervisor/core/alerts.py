@@ -21,7 +21,6 @@ from supervisor.core.budget import format_duration
 from supervisor.core.incident import IncidentPolicy
 from supervisor.core.model import Status
 from supervisor.core.runs import Run
-from supervisor.core.silences import Window
 from supervisor.core.state import ItemState, State, Transition
 from supervisor.core.status import Assessment
 from supervisor.core.times import iso as _iso
@@ -49,7 +48,6 @@ class AlertPolicy:
     summary_every_s: float = 0.0
     host: str = "localhost"
     incident: IncidentPolicy = field(default_factory=IncidentPolicy)  # settling and flapping
-    maintenance: tuple[Window, ...] = ()  # recurring windows in which matching items are silenced
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,6 +48,7 @@ from supervisor.core.runs import (
     usual,
     with_output,
 )
+from supervisor.core.silences import Window
 from supervisor.core.state import ItemState, State, Transition, is_paused
 from supervisor.core.status import Assessment, Cause, assess, assess_check, assess_daemon, unscheduled
 
@@ -114,6 +115,7 @@ def decide(
     pings: Mapping[str, Sequence[PingEvent]] | None = None,
     only: Set[str] | None = None,
     carried: Mapping[str, Assessment] | None = None,
+    windows: Sequence[Window] = (),
 ) -> Decision:
     """Assess every item, follow its runs, record transitions, choose restarts within budget and alerts.
 
@@ -124,6 +126,7 @@ def decide(
     ``probes`` are probe results and ``pings`` push heartbeats received since the last step.
     ``only``: decide just these items and keep every other one as ``carried`` assessed it (a
     step for a few pings need not re-judge a thousand timers; a full step follows soon).
+    ``windows``: the registry's maintenance windows (ad-hoc silences are in the state).
     """
     assessments: dict[str, Assessment] = {}
     items: dict[str, ItemState] = {}
@@ -163,7 +166,7 @@ def decide(
         looks.append(look)
     held_by = deps.blocked({n: a.status for n, a in assessments.items()}, edges)
     roots = deps.blocks(held_by)
-    quiet = silences.quiet((look.policy.name for look in looks), state.silences, alert_policy.maintenance, now)
+    quiet = silences.quiet((look.policy.name for look in looks), state.silences, windows, now)
     for look in looks:
         name, policy, obs, memory, previous = look.policy.name, look.policy, look.obs, look.memory, look.previous
         found, raw, tracking = look.found, look.raw, look.tracking
@@ -324,13 +327,23 @@ def _look(
 
 
 def dependency_graph(policies: Mapping[str, ItemPolicy], observations: Mapping[str, Observation]) -> deps.Graph:
-    """Who depends on whom among the supervised items: the registry's ``depends_on`` and systemd's own."""
-    edges: dict[str, tuple[str, ...]] = {}
-    for name, policy in policies.items():
-        obs = observations.get(name)
-        found = (*policy.depends_on, *(obs.requires if obs is not None else ()))
-        if found:
-            edges[name] = found
+    """Who depends on whom among the supervised items: the registry's ``depends_on`` and systemd's own.
+
+    systemd's are read on the daemons' side (few units, read whole): what a daemon needs,
+    and who needs it, a timer's job standing for its timer.
+    """
+    edges: dict[str, list[str]] = {n: list(p.depends_on) for n, p in policies.items() if p.depends_on}
+    jobs: dict[str, str] | None = None
+    for name, obs in observations.items():
+        if not isinstance(obs, DaemonObservation) or not (obs.requires or obs.required_by):
+            continue
+        edges.setdefault(name, []).extend(obs.requires)
+        if obs.required_by and jobs is None:
+            jobs = {o.service.name: n for n, o in observations.items() if isinstance(o, TimerObservation) and o.service}
+        for unit in obs.required_by:
+            dependant = unit if unit in policies else (jobs or {}).get(unit)
+            if dependant is not None:
+                edges.setdefault(dependant, []).append(name)
     return deps.graph(edges, policies) if edges else {}
 
 
@@ -480,6 +493,7 @@ def next_wakeup(
     now: datetime,
     alerting: AlertPolicy | None = None,
     only: Set[str] | None = None,
+    windows: Sequence[Window] = (),
 ) -> datetime | None:
     """Earliest future moment a status can change, or a restart or alert become due, with no event.
 
@@ -488,7 +502,6 @@ def next_wakeup(
     """
     moments: list[datetime] = alert_wakeups(decision.state, alerting, now, only) if alerting else []
     moments += [u for n, u in decision.state.paused.items() if u is not None and (only is None or n in only)]
-    windows = alerting.maintenance if alerting else ()
     moments += silences.boundaries(decision.state.silences, windows, now)  # a silence begins or ends: judged then
     for name in policies if only is None else [n for n in only if n in policies]:
         policy = policies[name]

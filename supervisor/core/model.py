@@ -231,7 +231,6 @@ class TimerObservation:
     monotonic: tuple[MonotonicTrigger, ...] = ()
     calendar: tuple[str, ...] = ()
     service: ServiceRun | None = None
-    requires: tuple[str, ...] = ()  # Requires=/BindsTo=/Requisite=/PartOf= of the timer and of its service
 
     @property
     def loaded(self) -> bool:
@@ -255,7 +254,8 @@ class DaemonObservation:
     result: str = ""
     restart: str = "no"  # the service's Restart= ("no", "always", "on-failure", ...)
     n_restarts: int = 0  # NRestarts: how often systemd restarted it automatically
-    requires: tuple[str, ...] = ()  # Requires=/BindsTo=/Requisite=/PartOf=
+    requires: tuple[str, ...] = ()  # what it needs: its Requires=/BindsTo=/Requisite=/PartOf=
+    required_by: tuple[str, ...] = ()  # who needs it: RequiredBy/BoundBy/RequisiteOf/ConsistsOf (e.g. jobs' services)
 
     @property
     def systemd_restarting(self) -> bool:

@@ -93,6 +93,8 @@ def item_report(
         "last_run": run_report(last),
         "restarts_in_window": len(ratelimit.in_window(state.restarts.get(policy.name, ()), policy.restart, now)),
         "escalated": bool(item_state and item_state.escalated),
+        "silenced_until": _iso(item_state.silenced_until) if item_state else None,
+        "blocked_by": list(item_state.blocked_by) if item_state else [],
         "critical": policy.critical,
         "discovered": policy.discovered,
     }

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import fnmatch
 import time
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import structlog
 
 from supervisor.adapters.systemd.client import SystemdError
+from supervisor.core import silences
 from supervisor.core.model import Kind, TimerObservation
 from supervisor.core.refusals import Refusals, Write
-from supervisor.core.state import pause, resume
+from supervisor.core.silences import Silence
+from supervisor.core.state import State, pause, resume
+from supervisor.core.times import iso
 
 if TYPE_CHECKING:
     from supervisor.runtime.daemon import Daemon
@@ -27,6 +31,10 @@ class UnknownItem(LookupError):
 
 class ControlFailed(RuntimeError):
     """systemd refused or could not be reached."""
+
+
+class BadSilence(ValueError):
+    """A silence that would cover nothing, or that does not exist."""
 
 
 class NotApplicable(Exception):
@@ -128,6 +136,38 @@ class Control:
         await self.audit(actor, "resume", item, "ok")
         return {"item": item, "action": "resume", "result": "ok"}
 
+    async def silence(self, pattern: str, until: datetime, reason: str, actor: Actor) -> dict[str, Any]:
+        """Silence the items matching ``pattern`` until ``until``: observed and recorded, not restarted nor alerted."""
+        snap = self.daemon.snapshot
+        covered = sorted(n for n in (snap.policies if snap else ()) if fnmatch.fnmatchcase(n, pattern))
+        if not covered:
+            await self.audit(actor, "silence", pattern, "refused", "matches no supervised item")
+            raise BadSilence(f"{pattern!r} matches no supervised item")
+        now = datetime.now(UTC)
+        made = Silence(
+            silences.silence_id(pattern, now, (s.id for s in self.daemon.state.silences)),
+            pattern,
+            until,
+            reason,
+            now,
+            str(actor),
+        )
+        await self.daemon.change_state(lambda s: replace(s, silences=silences.add(s.silences, made)))
+        await self.audit(actor, "silence", pattern, "ok", f"{made.id} until {until.isoformat()}: {reason}")
+        return {**silence_report(made), "items": covered}
+
+    async def unsilence(self, silence_id: str, actor: Actor) -> dict[str, Any]:
+        """End a silence now; what it covered is judged at once."""
+        if not any(s.id == silence_id for s in self.daemon.state.silences):
+            raise BadSilence(f"no silence {silence_id!r}")
+
+        def change(state: State) -> State:
+            return replace(state, silences=silences.remove(state.silences, silence_id))
+
+        await self.daemon.change_state(change)
+        await self.audit(actor, "unsilence", silence_id, "ok")
+        return {"id": silence_id, "action": "unsilence", "result": "ok"}
+
     async def _job(self, action: str, item: str, unit: str, actor: Actor, call: Any) -> dict[str, Any]:
         try:
             job = await self.daemon.worker.run(call)
@@ -136,3 +176,15 @@ class Control:
             raise ControlFailed(str(exc)) from exc
         await self.audit(actor, action, item, "ok", f"{unit}: {job}")
         return {"item": item, "action": action, "unit": unit, "job": job, "result": "ok"}
+
+
+def silence_report(s: Silence) -> dict[str, Any]:
+    """A silence as the API and the CLI show it."""
+    return {
+        "id": s.id,
+        "pattern": s.pattern,
+        "until": iso(s.until),
+        "reason": s.reason,
+        "created_at": iso(s.created_at),
+        "created_by": s.created_by,
+    }

@@ -87,6 +87,7 @@ class Daemon:
         self.server: Any = None
         self.loop_lag_s = 0.0
         self.alerting = alert_policy(registry)
+        self.windows = registry.windows()
         self._observed: set[str] | None = None
         self._reload_channels = False
         self.link = SystemdLink(user, address, on_events=self._on_signals, on_lost=lambda: self._wake.set())
@@ -314,6 +315,7 @@ class Daemon:
             pings=pings,
             only=only,
             carried=self.view.decision.assessments if self.view and only is not None else None,
+            windows=self.windows,
         )
         if only is None:
             self._whole_at = now
@@ -342,7 +344,9 @@ class Daemon:
         if decision.alerts:
             self.alerts.wake()
         await self.recorder.record(decision, outputs, self.prober.minutes())
-        deadline = next_wakeup(snapshot.policies, snapshot.observations, decision, now, self.alerting, only)
+        deadline = next_wakeup(
+            snapshot.policies, snapshot.observations, decision, now, self.alerting, only, self.windows
+        )
         if only is not None and self._deadline is not None and self._deadline > now:
             deadline = min(deadline, self._deadline) if deadline else self._deadline  # the others' moments
         self._deadline = deadline
@@ -511,6 +515,7 @@ class Daemon:
         if registry is not None:
             self.registry, self._full, self._next_full_at = registry, True, 0.0
             self.alerting = alert_policy(registry)
+            self.windows = registry.windows()
             self.prober.configure(probe_specs(registry))
         if self.server is not None:
             self.server.refresh(self.registry)  # the API token, from the environment just re-read

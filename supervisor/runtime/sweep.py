@@ -53,7 +53,9 @@ def sweep(client: SystemdClient, registry: Registry, store: StateStore, *, fix: 
         )
     now = datetime.now(UTC)
     stats = run_stats(registry.state_dir)
-    decision = decide(snapshot.policies, snapshot.observations, state, now, act=fix, stats=stats)
+    decision = decide(
+        snapshot.policies, snapshot.observations, state, now, act=fix, stats=stats, windows=registry.windows()
+    )
     errors: dict[str, str] = {}
     if fix:
         store.save(decision.state)  # persist the attempts before acting

@@ -17,12 +17,34 @@ TOKEN = web.AppKey("token", Token)
 ACTIONS = ("run", "restart", "pause", "resume")
 
 
-def _json_error(cls: type[web.HTTPException], message: str, **headers: str) -> web.HTTPException:
+def json_error(cls: type[web.HTTPException], message: str, **headers: str) -> web.HTTPException:
     return cls(
         text=json.dumps({"error": message, "status": cls.status_code}),
         content_type="application/json",
         headers=headers or None,
     )
+
+
+async def authorize(request: web.Request, action: str, item: str | None) -> Actor:
+    """The caller, when it holds the token; otherwise a 401/403 (or 429), audited and coalesced per address."""
+    backend = request.app[BACKEND]
+    token = request.app[TOKEN]
+    remote = request.remote or "?"
+    if not token.configured or not token.check(request):
+        why = "refused" if not token.configured else "unauthorized"
+        wait = await backend.control.refused(remote, action, item, why)
+        if wait is not None:
+            raise json_error(
+                web.HTTPTooManyRequests, "too many refused requests from this address", **{"Retry-After": f"{wait:.0f}"}
+            )
+        if not token.configured:
+            raise json_error(web.HTTPForbidden, token.problem or "no API token configured")
+        raise json_error(
+            web.HTTPUnauthorized,
+            "missing or wrong token (Authorization: Bearer … or X-API-Key)",
+            **{"WWW-Authenticate": 'Bearer realm="missionctl"'},
+        )
+    return Actor("token", remote)
 
 
 async def act(request: web.Request) -> web.Response:
@@ -31,23 +53,7 @@ async def act(request: web.Request) -> web.Response:
     if action not in ACTIONS:
         raise not_found(f"no action {action!r}; actions: {', '.join(ACTIONS)}")
     backend = request.app[BACKEND]
-    token = request.app[TOKEN]
-    remote = request.remote or "?"
-    if not token.configured or not token.check(request):
-        why = "refused" if not token.configured else "unauthorized"
-        wait = await backend.control.refused(remote, action, name, why)
-        if wait is not None:
-            raise _json_error(
-                web.HTTPTooManyRequests, "too many refused requests from this address", **{"Retry-After": f"{wait:.0f}"}
-            )
-        if not token.configured:
-            raise _json_error(web.HTTPForbidden, token.problem or "no API token configured")
-        raise _json_error(
-            web.HTTPUnauthorized,
-            "missing or wrong token (Authorization: Bearer … or X-API-Key)",
-            **{"WWW-Authenticate": 'Bearer realm="missionctl"'},
-        )
-    actor = Actor("token", remote)
+    actor = await authorize(request, action, name)
     control = backend.control
     calls: dict[str, Callable[[], Awaitable[dict[str, Any]]]] = {
         "run": lambda: control.run_now(name, actor),
@@ -63,7 +69,7 @@ async def act(request: web.Request) -> web.Response:
     except UnknownItem:
         raise not_found(f"no supervised item {name!r}") from None
     except ControlFailed as exc:
-        raise _json_error(web.HTTPBadGateway, f"systemd: {exc}") from exc
+        raise json_error(web.HTTPBadGateway, f"systemd: {exc}") from exc
     except NotApplicable as exc:
-        raise _json_error(web.HTTPConflict, str(exc)) from exc
+        raise json_error(web.HTTPConflict, str(exc)) from exc
     return web.json_response(result, status=202 if action in ("run", "restart") else 200)

@@ -9,7 +9,7 @@ from pathlib import Path
 import structlog
 from aiohttp import web
 
-from supervisor.web import actions, api, pings
+from supervisor.web import actions, api, pings, silences
 from supervisor.web.auth import Token
 from supervisor.web.backend import Backend
 from supervisor.web.cache import NotReady, ViewCache
@@ -103,6 +103,7 @@ def create_app(backend: Backend) -> web.Application:
     app.router.add_get("/api/maintenance", api.maintenance)
     app.router.add_get("/api/openapi.json", openapi_handler)
     app.router.add_get("/metrics", metrics_handler)
+    silences.add_routes(app)
     pings.add_routes(app, backend.registry.server)
     app.router.add_get("/", index)
     app.router.add_get("/favicon.ico", favicon)

@@ -64,7 +64,13 @@ class ViewCollector(Collector):
         max_runtime = GaugeMetricFamily(
             "missionctl_timer_max_runtime_seconds", "How long a run may take before it is hung", labels=["item"]
         )
+        silenced = GaugeMetricFamily(
+            "missionctl_item_silenced",
+            "1 while the item is silenced (a silence or a maintenance window): observed, not restarted nor alerted",
+            labels=["item"],
+        )
         for name, item in view.items.items():
+            silenced.add_metric([name], 1.0 if item["silenced_until"] else 0.0)
             ok = not item["problem"]
             up.add_metric([name, item["kind"], str(item["critical"]).lower()], 1.0 if ok else 0.0)
             for s in Status:
@@ -86,7 +92,7 @@ class ViewCollector(Collector):
                 if value is not None:
                     family.add_metric([name], float(value))
         yield from (up, status, last, nxt, age, budget, restarts, escalated, exit_status, duration)
-        yield from (running, max_runtime)
+        yield from (running, max_runtime, silenced)
         probes = HistogramMetricFamily(
             "missionctl_probe_duration_seconds", "Response time of probes that got an answer", labels=["item"]
         )

@@ -71,6 +71,57 @@ def _action(summary: str, body: bool = False) -> dict[str, Any]:
     return {"post": op}
 
 
+_SECURED = {
+    "401": {"description": "Missing or wrong token", "content": _ERROR},
+    "403": {"description": "No token configured", "content": _ERROR},
+    "413": {"description": "Body too large", "content": _ERROR},
+    "429": {"description": "Too many refused requests", "content": _ERROR},
+}
+
+
+def _silences() -> dict[str, Any]:
+    body = {
+        "type": "object",
+        "required": ["items"],
+        "properties": {
+            "items": {"type": "string", "description": "an item's name or a glob such as backup-*"},
+            "for": {"type": "string", "description": "a duration such as 2h (give for or until)"},
+            "until": {"type": "string", "description": "an ISO-8601 time"},
+            "reason": {"type": "string", "maxLength": 500},
+        },
+    }
+    return {
+        **_get("Silences in force, maintenance windows, and the items quiet now"),
+        "post": {
+            "summary": "Silence items: observed and recorded, neither restarted nor alerted",
+            "security": [{"bearer": []}, {"apiKey": []}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
+            "responses": {
+                "201": {"description": "Silenced", "content": _JSON},
+                "400": {"description": "Bad input, or the glob matches no item", "content": _ERROR},
+                **_SECURED,
+            },
+        },
+    }
+
+
+def _unsilence() -> dict[str, Any]:
+    return {
+        "delete": {
+            "summary": "End a silence now (what it covered is judged at once)",
+            "security": [{"bearer": []}, {"apiKey": []}],
+            "parameters": [
+                {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+            ],
+            "responses": {
+                "200": {"description": "Ended", "content": _JSON},
+                "404": {"description": "No such silence", "content": _ERROR},
+                **_SECURED,
+            },
+        }
+    }
+
+
 def _ping(summary: str, what: bool) -> dict[str, Any]:
     parameters: list[dict[str, Any]] = [
         {"name": "key", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}},
@@ -133,6 +184,8 @@ def spec() -> dict[str, Any]:
             "/api/alerts": _get("The alert outbox", [_LIMIT]),
             "/api/audit": _get("The audit log", [_LIMIT]),
             "/api/maintenance": _get("Maintenance tasks and the supervisor's own health"),
+            "/api/silences": _silences(),
+            "/api/silences/{id}": _unsilence(),
             "/ping/{key}/{name}": _ping("Push heartbeat: a successful run (the key in the URL, no token)", False),
             "/ping/{key}/{name}/{what}": _ping("Push heartbeat: a start, a failure, a log line or an exit code", True),
         },

@@ -45,29 +45,53 @@ def limit(request: web.Request, default: int = 100) -> int:
     return value
 
 
+async def json_object(request: web.Request, example: str = '{"until": "2h"}') -> dict[str, Any]:
+    """The request's JSON object body ({} when there is none)."""
+    if not request.can_read_body:
+        return {}
+    try:
+        body = await request.json()
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, nested too deep, a 5,000-digit number
+        raise bad_request(f"body: expected JSON such as {example}") from None
+    if not isinstance(body, dict):
+        raise bad_request("body: expected a JSON object")
+    return body
+
+
 async def pause_until(request: web.Request) -> datetime | None:
     """``{"until": ISO time | duration}`` in the body (or ``?until=``); None pauses until resumed."""
     text: Any = request.query.get("until")
-    if request.can_read_body:
-        try:
-            body = await request.json()
-        except (ValueError, RecursionError):  # not JSON, not UTF-8, nested too deep, a 5,000-digit number
-            raise bad_request('body: expected JSON such as {"until": "2h"}') from None
-        if not isinstance(body, dict):
-            raise bad_request("body: expected a JSON object")
-        text = body.get("until", text)
+    body = await json_object(request)
+    text = body.get("until", text)
     if text in (None, ""):
         return None
+    return later(text, "until")
+
+
+def silence_until(body: dict[str, Any]) -> datetime:
+    """A silence's end: ``for`` (a duration) or ``until`` (an ISO time or a duration); one is required."""
+    if ("for" in body) == ("until" in body):
+        raise bad_request('give "for" (a duration such as 2h) or "until" (an ISO-8601 time), not both')
+    field = "for" if "for" in body else "until"
+    return later(body[field], field)
+
+
+def later(text: object, field: str) -> datetime:
+    """A moment in the future: now + a duration, or an ISO time."""
     if not isinstance(text, str | int | float) or isinstance(text, bool) or len(str(text)) > 64:
-        raise bad_request("until: expected an ISO-8601 time or a duration such as 2h")
+        raise bad_request(f"{field}: expected an ISO-8601 time or a duration such as 2h")
     now = datetime.now(UTC)
     try:
-        return now + timedelta(seconds=parse_duration(text))
+        seconds = parse_duration(text)
     except ValueError:
         pass
-    until = moment(str(text), "until")
+    else:
+        if seconds <= 0:
+            raise bad_request(f"{field}: must be in the future")
+        return now + timedelta(seconds=seconds)
+    until = moment(str(text), field)
     if until <= now:
-        raise bad_request("until: must be in the future")
+        raise bad_request(f"{field}: must be in the future")
     if until > now + timedelta(seconds=MAX_SECONDS):
-        raise bad_request("until: at most ten years ahead (or no until: paused until resumed)")
+        raise bad_request(f"{field}: at most ten years ahead")
     return until

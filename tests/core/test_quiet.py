@@ -92,12 +92,12 @@ def test_an_incident_announced_before_the_silence_tells_its_recovery_after_it() 
 def test_a_maintenance_window_silences_what_it_names() -> None:
     start = NOW.replace(hour=3, minute=0)  # NOW is a Sunday
     window = Window(("job.*",), "Sun *-*-* 03:00:00", 3600.0, "UTC", "upgrade")
-    alerting = AlertPolicy(maintenance=(window,))
     pol = {T: policy(on_stale="alert")}
     state = State()
     sent: list[str] = []
     for second, obs in [(0, OK), (60, FAILED), (600, FAILED), (3600, FAILED)]:
-        d = decide(pol, {T: obs}, state, start + timedelta(seconds=second), alerting=alerting)  # type: ignore[dict-item]
+        moment = start + timedelta(seconds=second)
+        d = decide(pol, {T: obs}, state, moment, alerting=ALERTING, windows=(window,))  # type: ignore[dict-item]
         state = d.state
         sent += [f"{second}:{a.event.value}" for a in d.alerts]
     assert sent == ["3600:down"]
@@ -153,6 +153,16 @@ def test_registry_dependencies_block_checks_and_pings_too() -> None:
     d = decide(pol, {DB: down, APP: replace(down, name=APP)}, State(), NOW, alerting=ALERTING)
     assert d.assessments[APP].status is Status.BLOCKED
     assert [a.item for a in d.alerts] == [DB]
+
+
+def test_a_timers_job_required_by_a_database_is_blocked_by_it() -> None:
+    job = timer(service=run("exit-code", 1))
+    pol = {DB: policy(DB, on_stale="alert"), T: policy(on_stale="alert")}
+    down = replace(daemon("failed", "failed", result="exit-code"), name=DB, required_by=("job.service", "x.service"))
+    d = decide(pol, {DB: down, T: job}, State(), NOW, alerting=ALERTING)
+    assert d.assessments[T].status is Status.BLOCKED
+    assert d.assessments[T].reason == "blocked by db.service (down): last run failed: exit-code, exit status 1"
+    assert [(a.item, a.details["blocks"]) for a in d.alerts] == [(DB, [T])]
 
 
 def test_a_step_for_a_few_items_decides_their_dependants_again() -> None:

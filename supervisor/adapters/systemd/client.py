@@ -31,6 +31,9 @@ UNIT = b"org.freedesktop.systemd1.Unit"
 TIMER = b"org.freedesktop.systemd1.Timer"
 SERVICE = b"org.freedesktop.systemd1.Service"
 _S = ord("s")
+#: The dependencies that make a unit's outage its dependants' (systemd.unit(5)), and their reverse lists.
+_NEEDS = (b"Requires", b"BindsTo", b"Requisite", b"PartOf")
+_NEEDED_BY = (b"RequiredBy", b"BoundBy", b"RequisiteOf", b"ConsistsOf")
 _LOST = {
     errno.ECONNRESET,
     errno.ENOTCONN,
@@ -243,10 +246,15 @@ class SystemdClient:
         )
 
     def read_daemon(self, unit: UnitSummary) -> DaemonObservation:
-        """A long-running service's state, last result and its own restart policy (one GetAll)."""
+        """A long-running service's state, last result, restart policy and dependencies (one GetAll).
+
+        The GetAll of every interface (an empty interface name) brings the Unit's
+        dependency lists with the Service's properties: daemons are few, so their
+        dependencies (both ways) are read here, and timers' jobs need no extra call.
+        """
         if unit.load_state != "loaded":
             return DaemonObservation(unit.name, unit.load_state, unit.active_state, unit.sub_state)
-        props = self._get_all(unit.path, SERVICE)
+        props = self._get_all(unit.path, b"")
         return DaemonObservation(
             unit.name,
             unit.load_state,
@@ -255,6 +263,8 @@ class SystemdClient:
             result=decode.text(props.get(b"Result")),
             restart=decode.text(props.get(b"Restart")) or "no",
             n_restarts=int(props.get(b"NRestarts") or 0),
+            requires=decode.names(props, _NEEDS),
+            required_by=decode.names(props, _NEEDED_BY),
         )
 
     def restart_unit(self, name: str) -> str:

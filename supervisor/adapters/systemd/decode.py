@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 
 USEC_INFINITY = 2**64 - 1
@@ -14,6 +15,16 @@ def text(value: object) -> str:
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     return "" if value is None else str(value)
+
+
+def names(props: Mapping[bytes, object], keys: Iterable[bytes]) -> tuple[str, ...]:
+    """The unit names listed under ``keys`` (arrays of strings), each once, in order."""
+    out: dict[str, None] = {}
+    for key in keys:
+        value = props.get(key)
+        if isinstance(value, list | tuple):
+            out.update((text(v), None) for v in value)
+    return tuple(out)
 
 
 def realtime(usec: object) -> datetime | None:
