@@ -11,6 +11,7 @@ import sys
 import urllib.error
 import urllib.request
 from typing import Any
+from urllib.parse import quote
 
 from supervisor.config.registry import Registry
 from supervisor.notifiers.secrets import SecretUnavailable, resolve
@@ -69,7 +70,7 @@ def silence(registry: Registry, base: str, pattern: str, length: str | None, unt
 def unsilence(registry: Registry, base: str, silence_id: str) -> int:
     """End a silence now."""
     try:
-        _call(registry, base, "DELETE", f"api/silences/{urllib.request.quote(silence_id, safe='')}")
+        _call(registry, base, "DELETE", f"api/silences/{quote(silence_id, safe='')}")
     except ApiError as exc:
         print(f"missionctl: unsilence refused: {exc}", file=sys.stderr)
         return EXIT_ERROR
