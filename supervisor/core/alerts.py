@@ -286,7 +286,7 @@ def route(
 ) -> list[str]:
     """Channel kinds for an alert: escalations go to the recovery hook, then the critical route."""
     critical = list(critical_route) if critical_route is not None else list(configured)
-    default = list(default_route) if default_route is not None else ["discord", "webhook"]
+    default = list(default_route) if default_route is not None else ["discord", "webhook", "apprise"]
     if alert.event is AlertEvent.ESCALATED:
         chosen = ([RECOVERY_HOOK] if has_hook else []) + critical
     elif alert.critical:

@@ -42,14 +42,18 @@ class Channels:
 
     def targets(self, alert: Alert) -> list[str]:
         """Outbox channel names for an alert, following the routes."""
-        configured = [k for k in ("email", "discord", "webhook") if self.kinds.get(k)]
+        configured = [k for k in ("email", "discord", "webhook", "apprise") if self.kinds.get(k)]
         chosen = route(
             alert, configured, self.spec.routes.critical, self.spec.routes.default, RECOVERY_HOOK in self.notifiers
         )
         return [name for kind in chosen for name in self.kinds.get(kind, [])]
 
     async def close(self) -> None:
-        """Close the shared HTTP session."""
+        """Close the shared HTTP session and the Apprise channels' threads."""
+        for notifier in self.notifiers.values():
+            closing = getattr(notifier, "close", None)
+            if closing is not None:
+                closing()
         if self.session is not None:
             await self.session.close()
 
@@ -120,6 +124,20 @@ def build_channels(registry: Registry) -> Channels:
         if session is not None:
             notifiers[name] = Unavailable(name, why) if why else WebhookNotifier(name, hook.url, key, session)
         kinds.setdefault("webhook", []).append(name)
+    for i, entry in enumerate(spec.apprise):
+        from supervisor.notifiers.apprise import AppriseNotifier, url_secrets  # Apprise only when configured
+
+        name = f"apprise:{i}"
+        url, why = secret(name, entry.url_env, entry.url_file)
+        if url:
+            for part in url_secrets(url):  # a token inside the URL is a secret on its own too
+                redact.add(part)
+        notifiers[name] = (
+            Unavailable(name, why or "no URL")
+            if why or not url
+            else AppriseNotifier(name, url, entry.timeout, public_url)
+        )
+        kinds.setdefault("apprise", []).append(name)
     if spec.recovery_hook and session is not None:
         hook = spec.recovery_hook
         key, why = secret(RECOVERY_HOOK, hook.secret_env, hook.secret_file)

@@ -127,6 +127,7 @@ def _alert(event: AlertEvent, critical: bool) -> Alert:
     [
         (AlertEvent.DOWN, True, ["email", "discord", "webhook"], (None, None), False, ["email", "discord", "webhook"]),
         (AlertEvent.DOWN, False, ["email", "discord", "webhook"], (None, None), False, ["discord", "webhook"]),
+        (AlertEvent.DOWN, False, ["email", "apprise"], (None, None), False, ["apprise"]),
         (AlertEvent.DOWN, False, ["email"], (None, None), False, []),
         (AlertEvent.DOWN, False, ["email", "webhook"], (None, ["email"]), False, ["email"]),
         (AlertEvent.ESCALATED, False, ["email", "discord"], (["email"], None), True, ["recovery_hook", "email"]),

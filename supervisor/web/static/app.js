@@ -18,6 +18,7 @@ function when(iso) {
 
 function colour(item) {
   if (item.status === "paused") return "gray";
+  if (item.status === "blocked") return "blocked";  // its root cause is the red card
   if (RED.has(item.status)) return "red";
   if (item.status === "degraded") return "yellow";
   if (item.status !== "ok") return "gray";
@@ -79,10 +80,12 @@ async function refresh() {
 }
 
 function card(item) {
-  const c = el("div", {class: "card " + colour(item), tabindex: "0", "data-item": item.name, "data-status": item.status});
+  const quiet = item.silenced_until ? " silenced" : "";
+  const c = el("div", {class: "card " + colour(item) + quiet, tabindex: "0", "data-item": item.name, "data-status": item.status});
   c.append(el("div", {class: "name"}, item.name + (item.critical ? " ★" : "")));
   c.append(el("div", {class: "status"}, item.status));
   if (item.problem && item.since) c.append(el("div", {class: "line since"}, "since " + when(item.since) + " (" + dur((Date.now() - Date.parse(item.since)) / 1000) + ")"));
+  if (item.silenced_until) c.append(el("div", {class: "line silenced"}, "silenced until " + when(item.silenced_until)));
   if (item.running_since) c.append(el("div", {class: "line running"}, "running for " + dur((Date.now() - Date.parse(item.running_since)) / 1000)));
   if (item.status !== "ok") c.append(el("div", {class: "line"}, item.reason));
   if (item.kind === "check" && item.status === "ok") c.append(el("div", {class: "line"}, item.reason));
@@ -117,6 +120,8 @@ async function showDetail(name, reset) {
   const timer = d.kind === "timer" || d.kind === "ping";
   const facts = [["kind", d.kind + (d.critical ? ", critical" : "")]];
   if (d.problem && d.since) facts.push(["since", when(d.since) + " (" + ago(d.since) + ")"]);
+  if (d.silenced_until) facts.push(["silenced", "until " + when(d.silenced_until) + " (" + ago(d.silenced_until) + "): not restarted, not alerted"]);
+  if (d.blocked_by && d.blocked_by.length) facts.push(["blocked by", d.blocked_by.join(", ")]);
   if (timer) facts.push([d.kind === "ping" ? "last ping" : "last trigger", d.last_trigger ? when(d.last_trigger) + " (" + ago(d.last_trigger) + ")" : "never"],
     [d.kind === "ping" ? "due" : "next", d.next_elapse ? when(d.next_elapse) + " (" + ago(d.next_elapse) + ")" : "none"],
     ["budget", d.budget_s ? dur(d.budget_s) + " (" + d.budget_source + ")" : "-"],
