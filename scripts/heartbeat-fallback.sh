@@ -16,6 +16,10 @@ host=$(hostname)
 msg="missionctl on $host: heartbeat ${age}s old (> ${max_age}s); restarting $unit"
 echo "$msg" >&2
 systemctl "${scope[@]}" restart "$unit" || msg="$msg; restart FAILED"
+# the outside dead-man's switch hears of it at once: healthchecks-style URL/fail, Uptime Kuma status=down
+if [ -n "${MISSIONCTL_SELF_PING_URL:-}" ]; then u=$MISSIONCTL_SELF_PING_URL; if [[ $u == */api/push/* ]]; then
+  curl -fsS -m 10 -o /dev/null -G --data-urlencode status=down --data-urlencode "msg=$msg" "${u%%\?*}"
+  else curl -fsS -m 10 -o /dev/null --data-binary "$msg" "${u%/}/fail"; fi || echo "self ping /fail failed" >&2; fi
 
 last=$(stat -c %Y "$stamp" 2>/dev/null || echo 0)
 [ $(( now - last )) -lt 3600 ] && exit 0

@@ -73,7 +73,9 @@ def _parser() -> argparse.ArgumentParser:
     alerts = sub.add_parser("alerts", help="the alert outbox; `alerts test [CHANNEL]` sends a test message")
     common(alerts)
     alerts.add_argument("action", nargs="?", choices=["list", "test"], default="list")
-    alerts.add_argument("channel", nargs="?", help="email, discord, webhook, webhook:N, apprise, apprise:N or recovery_hook")
+    alerts.add_argument(
+        "channel", nargs="?", help="email, discord, webhook, webhook:N, apprise, apprise:N or recovery_hook"
+    )
     alerts.add_argument("--json", action="store_true", help="machine-readable output")
     alerts.add_argument("--limit", type=_bounded(1, 1000), default=20)
     logs = sub.add_parser("logs", help="the output of an item's last run (or of run N, newest first)")

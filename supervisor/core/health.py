@@ -31,3 +31,13 @@ def overall(items: Iterable[tuple[Status, bool]], *, config_rejected: bool = Fal
     if config_rejected and health is Health.OK:
         return Health.DEGRADED
     return health
+
+
+def critical_problems(items: Iterable[tuple[str, Status, bool, str, bool]]) -> list[str]:
+    """From (name, status, critical, reason, silenced): ``name (status): reason`` of each critical item that makes
+    the host ``down`` (a degraded one does not), leaving out what is silenced (nobody is to be told about it)."""
+    return [
+        f"{name} ({status.value}): {reason}"
+        for name, status, critical, reason, silenced in sorted(items)
+        if critical and not silenced and status.is_problem and status is not Status.DEGRADED
+    ]

@@ -32,12 +32,14 @@ from supervisor.adapters.systemd.signals import SignalEvent, UnitChanged, UnitsR
 from supervisor.config.registry import Registry
 from supervisor.core.alerts import unconfirmed
 from supervisor.core.decide import Action, Decision, Escalate, Restart, decide, next_wakeup, with_outputs
+from supervisor.core.health import critical_problems
 from supervisor.core.model import ProbeSpec, Trigger
 from supervisor.core.pings import PingEvent
 from supervisor.core.probes import ProbeResult, matters, shown_target
 from supervisor.core.runs import RunFinished, RunStats
 from supervisor.core.state import State, Transition
 from supervisor.notifiers.build import alert_policy
+from supervisor.notifiers.secrets import SecretUnavailable, resolve
 from supervisor.runtime.alerting import AlertService
 from supervisor.runtime.control import Control
 from supervisor.runtime.intake import Intake
@@ -47,6 +49,7 @@ from supervisor.runtime.outputs import read_outputs
 from supervisor.runtime.prober import Prober
 from supervisor.runtime.recorder import Recorder
 from supervisor.runtime.reload import Reloader
+from supervisor.runtime.selfping import SelfPinger, Verdict
 from supervisor.runtime.view import View, build_view
 
 log = structlog.get_logger("missionctl")
@@ -57,6 +60,7 @@ COALESCE_S = 0.02
 RESHAPE_MIN_GAP_S = 5.0
 GIL_SWITCH_S = 0.001
 PING_BATCH_S = 0.25  # pings arriving together are folded into one step, at most this late
+SELF_PING_STALE_S = 120.0  # a supervisor whose last decision is older than this is not healthy: no self ping
 WHOLE_EVERY_S = 1.0  # a step for pings or probe results alone decides only their items, this long at most
 
 
@@ -100,6 +104,7 @@ class Daemon:
         self._changed = False  # an operator's change: the next step decides every item
         self._backlog = False  # pings are left over from the last step
         self.prober = Prober(self._on_probe, eager=self._eager)
+        self.self_ping: SelfPinger | None = None
         self._saved: State | None = None  # the state last written to the file
         self._save_lock = asyncio.Lock()
         self._save_soon: asyncio.Task[None] | None = None
@@ -143,6 +148,7 @@ class Daemon:
         self.alerts.start(self.registry)
         await self._start_server()
         self.prober.configure(probe_specs(self.registry))
+        self._start_self_ping()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop)
@@ -180,6 +186,8 @@ class Daemon:
         if self.server is not None:
             await self.server.stop()  # no more pings come in ...
         await self.prober.close()
+        if self.self_ping is not None:
+            await self.self_ping.stop()
         # ... and those already answered 200 are folded in before the state is written, not dropped
         while self.snapshot is not None and self.intake.pending:
             await self._decide_and_act(self.snapshot)
@@ -417,7 +425,42 @@ class Daemon:
             "registry": self.reloader.report(),
             "pings_received": dict(self.pings_received),
             "probes": len(self.prober.latency),
+            "self_ping": dict(self.self_ping.last) if self.self_ping else None,
         }
+
+    def self_ping_verdict(self) -> Verdict:
+        """What the outside dead-man's switch is told now (nothing while this supervisor is not healthy)."""
+        view = self.view
+        if not self.link.connected:
+            return Verdict(None, "systemd cannot be reached")
+        if view is None:
+            return Verdict(None, "no decision yet")
+        age = (datetime.now(UTC) - view.generated_at).total_seconds()
+        if age > SELF_PING_STALE_S:
+            return Verdict(None, f"no decision for {age:.0f}s")
+        spec = self.registry.self_ping
+        if spec is not None and spec.fail_on_critical:
+            state, policies = view.decision.state.items, view.snapshot.policies
+            down = critical_problems(
+                (n, a.status, policies[n].critical, a.reason, n in state and state[n].silenced_until is not None)
+                for n, a in view.decision.assessments.items()
+            )
+            if down:
+                return Verdict(False, f"{self.alerting.host}: {len(down)} critical down: " + "; ".join(down))
+        return Verdict(True, f"{self.alerting.host}: {view.summary}")
+
+    def _start_self_ping(self) -> None:
+        spec = self.registry.self_ping
+        if spec is None:
+            return
+        try:
+            url = resolve(spec.url_env, spec.url_file)
+        except SecretUnavailable as exc:
+            log.error("self_ping_unavailable", error=str(exc))
+            return
+        if url:
+            self.self_ping = SelfPinger(url, spec.every, spec.timeout, self.self_ping_verdict)
+            self.self_ping.start()
 
     async def _start_server(self) -> None:
         if not self.registry.server.enabled:
@@ -517,6 +560,10 @@ class Daemon:
             self.alerting = alert_policy(registry)
             self.windows = registry.windows()
             self.prober.configure(probe_specs(registry))
+        if self.self_ping is not None:  # its URL may have changed with the secrets, its settings with the registry
+            await self.self_ping.stop()
+            self.self_ping = None
+        self._start_self_ping()
         if self.server is not None:
             self.server.refresh(self.registry)  # the API token, from the environment just re-read
 

@@ -206,7 +206,11 @@ def test_3_a_hung_supervisor_is_killed_by_the_watchdog_and_restarted(vps: Contai
 
 def test_4_the_bash_fallback_restarts_a_dead_supervisor_and_alerts_once(vps: Container, receiver: Receiver) -> None:
     env = vps.root / "etc/missionctl/missionctl.env"
-    env.write_text(env.read_text() + f"MISSIONCTL_FALLBACK_WEBHOOK={receiver.url('/fallback')}\n")
+    env.write_text(
+        env.read_text()
+        + f"MISSIONCTL_FALLBACK_WEBHOOK={receiver.url('/fallback')}\n"
+        + f"MISSIONCTL_SELF_PING_URL={receiver.url('/hc/5a1f')}\n"  # the outside dead-man's switch
+    )
     for _round in range(2):
         vps.run("systemctl", "stop", "missionctl")
         vps.run("touch", "-d", "20 minutes ago", "/var/lib/missionctl/heartbeat")
@@ -218,6 +222,10 @@ def test_4_the_bash_fallback_restarts_a_dead_supervisor_and_alerts_once(vps: Con
     assert alerts[0]["event"] == "fallback" and "heartbeat" in alerts[0]["reason"]
     fallback_log = vps.run("journalctl", "-u", "missionctl-fallback", "--no-pager", check=False).stdout
     assert "restarting missionctl.service" in fallback_log
+    # every dead supervisor found is told to the outside monitor at once, not once an hour
+    fails = [r for r in receiver.received if r.path == "/hc/5a1f/fail"]
+    assert len(fails) == 2, [r.path for r in receiver.received]
+    assert b"heartbeat" in fails[0].body and b"restarting missionctl.service" in fails[0].body
 
 
 def test_5_restarts_from_the_hardened_service_work(vps: Container) -> None:

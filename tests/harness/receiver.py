@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Self
 
 from aiohttp import web
@@ -26,6 +26,8 @@ class Received:
     headers: dict[str, str]
     body: bytes
     at: float
+    query: dict[str, str] = field(default_factory=dict)
+    method: str = "POST"
 
     @property
     def json(self) -> Any:
@@ -92,6 +94,7 @@ class Receiver(LoopServer):
 
     def routes(self, app: web.Application) -> None:
         app.router.add_route("POST", "/{tail:.*}", self._handle)
+        app.router.add_route("GET", "/{tail:.*}", self._handle)  # push monitors' URLs (Uptime Kuma) are GETs
 
     def respond(self, *answers: tuple[int, str] | int) -> None:
         with self._lock:
@@ -114,7 +117,9 @@ class Receiver(LoopServer):
     async def _handle(self, request: web.Request) -> web.Response:
         body = await request.read()
         with self._lock:
-            self.received.append(Received(request.path, dict(request.headers), body, time.time()))
+            self.received.append(
+                Received(request.path, dict(request.headers), body, time.time(), dict(request.query), request.method)
+            )
             status, text = self.script.pop(0) if self.script else (204, "")
         return web.Response(status=status, text=text or None, content_type="application/json" if text else None)
 
