@@ -100,16 +100,21 @@ class SelfPingSpec(_Secret):
     url_env: str | None = None
     url_file: str | None = None
     every: Duration = Field(300.0, ge=1, le=86400)
-    timeout: Duration = Field(10.0, gt=0, le=120)
+    timeout: Duration | None = Field(None, gt=0, le=120)  # default: 10s, or ``every`` when shorter
     fail_on_critical: bool = False  # ping URL/fail (with the reason) while a critical item is down
 
     @model_validator(mode="after")
     def _has_url(self) -> SelfPingSpec:
         if not (self.url_env or self.url_file):
             raise ValueError("url_env or url_file is required (e.g. url_env: MISSIONCTL_SELF_PING_URL)")
-        if self.timeout > self.every:
+        if self.timeout is not None and self.timeout > self.every:
             raise ValueError(f"timeout ({self.timeout:g}s) must not be longer than every ({self.every:g}s)")
         return self
+
+    @property
+    def timeout_s(self) -> float:
+        """The timeout of one ping."""
+        return self.timeout if self.timeout is not None else min(10.0, self.every)
 
 
 class Routes(_Model):

@@ -459,7 +459,7 @@ class Daemon:
             log.error("self_ping_unavailable", error=str(exc))
             return
         if url:
-            self.self_ping = SelfPinger(url, spec.every, spec.timeout, self.self_ping_verdict)
+            self.self_ping = SelfPinger(url, spec.every, spec.timeout_s, self.self_ping_verdict)
             self.self_ping.start()
 
     async def _start_server(self) -> None:

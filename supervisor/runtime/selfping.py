@@ -50,7 +50,7 @@ def request_for(url: str, verdict: Verdict) -> Request:
     parts = urlsplit(url)
     message = verdict.message[:_MSG_MAX]
     if "/api/push/" in parts.path:  # Uptime Kuma: GET with status and msg
-        query = dict(parse_qsl(parts.query))
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
         query.update(status="up" if verdict.ok else "down", msg=message)
         return Request("GET", urlunsplit(parts._replace(query=urlencode(query))), None)
     path = parts.path if verdict.ok else parts.path.rstrip("/") + "/fail"
