@@ -9,6 +9,7 @@ import pytest
 from supervisor.core.lifecycle import RunPhase
 from supervisor.core.model import Status, Trigger
 from supervisor.core.runs import Run, RunMemory
+from supervisor.core.silences import Silence
 from supervisor.core.state import ItemState, State, StateFormatError, from_document, to_document
 
 from .factories import NOW, ago
@@ -29,9 +30,15 @@ def sample() -> State:
     )
     running = Run("cd" * 16, Trigger.TIMER, ago(30), trigger_at=ago(30), stopped=True)
     return State(
-        items={"a.timer": ItemState(Status.STALE, ago(5), "stale 5m > 1m", escalated=True)},
+        items={
+            "a.timer": ItemState(Status.STALE, ago(5), "stale 5m > 1m", escalated=True, silenced_until=ago(-600)),
+            "b.service": ItemState(
+                Status.BLOCKED, ago(9), "blocked by db.service (down): x", blocked_by=("db.service",)
+            ),
+        },
         restarts={"a.timer": (ago(100), ago(50))},
         runs={"a.timer": RunMemory(failed, running, RunPhase.HUNG, ago(3600))},
+        silences=(Silence("0a1b2c3d4e", "a.*", ago(-600), "migration", ago(60), "token@127.0.0.1"),),
     )
 
 
