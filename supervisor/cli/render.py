@@ -36,6 +36,8 @@ def table(doc: dict[str, Any], now: datetime | None = None) -> str:
         restarts = str(item["restarts_in_window"]) + (" ESCALATED" if item["escalated"] else "")
         name = item["name"] + (" *" if item["critical"] else "")
         status = item["status"] if item["status"] == "ok" else f"{item['status']}: {item['reason']}"
+        if item.get("silenced_until"):
+            status += f" [silenced, ends {_when(item['silenced_until'], now)}]"
         if item.get("running_since"):
             status += f" (running for {_when(item['running_since'], now).removesuffix(' ago')})"
         rows.append(

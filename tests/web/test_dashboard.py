@@ -171,3 +171,44 @@ def test_a_slow_check_is_yellow_with_its_response_times_and_a_ping_shows_its_run
             expect(page.get_by_role("button", name="Run now")).to_be_hidden()
             page.screenshot(path=str(ARTIFACTS / "dashboard-ping.png"), full_page=True)
             browser.close()
+
+
+def test_a_blocked_dependant_is_purple_and_a_silenced_item_keeps_its_colour_under_a_gray_stripe(lab: Lab) -> None:
+    db = lab.service("db", "ExecStart=/bin/sleep 600\nRestart=no")
+    app = lab.name("app") + ".service"
+    lab.um.write_unit(app, f"[Unit]\nBindsTo={db}\nAfter={db}\n[Service]\nExecStart=/bin/sleep 600\n")
+    lab.um.systemctl("daemon-reload")
+    lab.um.systemctl("start", app)
+    cron = lab.timer("report", "OnActiveSec=0\nOnUnitActiveSec=1h", service="ExecStart=/bin/false")
+    lab.env["MISSIONCTL_TOKEN"] = "dash-token"
+    lab.write_registry(f"  {db}: {{on_stale: alert}}\n  {app}: {{on_stale: alert}}\n  {cron}: {{on_stale: alert}}\n")
+    lab.start_daemon()
+    wait_until(lambda: lab.status_of(cron) == "failed" and lab.status_of(app) == "ok", what="seen")
+    request = __import__("urllib.request").request
+    silence = request.Request(
+        f"http://127.0.0.1:{lab.port}/api/silences",
+        data=b'{"items": "report-*", "for": "1h", "reason": "rewrite"}',
+        headers={"Authorization": "Bearer dash-token", "Content-Type": "application/json"},
+    )
+    assert request.urlopen(silence).status == 201
+    lab.um.systemctl("kill", "--signal=KILL", db)  # systemd stops the app with it (BindsTo=)
+    wait_until(lambda: lab.status_of(app) == "blocked", what="blocked")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 800})
+        page.goto(f"http://127.0.0.1:{lab.port}/")
+        expect(page.locator(f'.card[data-item="{db}"]')).to_have_class("card red")
+        blocked = page.locator(f'.card[data-item="{app}"]')
+        expect(blocked).to_have_class("card blocked")
+        expect(blocked).to_contain_text(f"blocked by {db} (down)")
+        quiet = page.locator(f'.card[data-item="{cron}"]')
+        expect(quiet).to_have_class("card red silenced")  # still red: the status is the truth
+        expect(quiet.locator(".line.silenced")).to_contain_text("silenced until ")
+        stripe = quiet.evaluate("e => getComputedStyle(e).backgroundImage")
+        assert "repeating-linear-gradient" in stripe
+        page.screenshot(path=str(ARTIFACTS / "dashboard-quiet.png"), full_page=True)
+        blocked.click()
+        expect(page.locator("#d-facts")).to_contain_text(f"blocked by{db}")
+        quiet.click()
+        expect(page.locator("#d-facts")).to_contain_text("not restarted, not alerted")
+        browser.close()

@@ -30,6 +30,19 @@ async def test_metrics_pass_promtool_and_describe_every_item(lab: Lab, start_sup
     assert f'missionctl_timer_last_exit_status{{item="{bad}"}} 1.0' in text
     assert f'missionctl_timer_last_run_duration_seconds{{item="{ok}"}}' in text
     assert "missionctl_alerts_pending 0.0" in text and "missionctl_dbus_connected 1.0" in text
+    assert f'missionctl_item_silenced{{item="{bad}"}} 0.0' in text
+    assert f'missionctl_item_status{{item="{bad}",status="blocked"}} 0.0' in text
+
+
+async def test_a_silenced_item_is_said_so_in_metrics(lab: Lab, start_supervisor: Any) -> None:
+    bad = lab.timer("metric-quiet", "OnActiveSec=0\nOnUnitActiveSec=1h", service="ExecStart=/bin/false")
+    window = "discover: false\nmaintenance:\n  - {items: ['metric-quiet-*'], schedule: minutely, duration: 2m}\n"
+    sup = await start_supervisor(f"  {bad}: {{critical: true}}\n", extra=window)
+    await sup.until(
+        lambda: _metrics_show(sup, f'missionctl_item_silenced{{item="{bad}"}} 1.0'), what="silenced in metrics"
+    )
+    text = await (await sup.client.get("/metrics")).text()
+    assert f'missionctl_item_status{{item="{bad}",status="failed"}} 1.0' in text  # the status stays truthful
 
 
 async def _metrics_show(sup: Any, line: str) -> bool:
