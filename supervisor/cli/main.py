@@ -326,6 +326,10 @@ def _daemon_line(registry: Registry, lock: StateLock) -> str:
         if reg.get("status") == "rejected":
             line += f"\nREGISTRY REJECTED at {reg.get('at')}: {reg.get('path')} (running the previous configuration)"
             line += "".join(f"\n  {e}" for e in reg.get("errors", []))
+        ping = sup.get("self_ping")
+        if isinstance(ping, dict) and ping.get("at"):
+            error = f", error: {ping['error']}" if ping.get("error") else ""
+            line += f"\nself ping: {ping['result']} {time.time() - ping['at']:.0f}s ago ({ping['sent']} sent){error}"
         line += (
             f"\nsupervisor: pid {sup.get('pid')}, D-Bus {sup.get('dbus')} ({sup.get('transport')}), "
             f"loop lag {sup.get('loop_lag_s')}s, last full sweep {sup.get('last_full_sweep_age_s')}s ago, "

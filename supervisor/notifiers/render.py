@@ -75,6 +75,8 @@ def facts(p: dict[str, Any], public_url: str | None) -> list[tuple[str, str]]:
         lines.insert(0, ("ESCALATED", "restart budget spent; a human is needed"))
     if d.get("running_since"):
         lines.append(("Running since", d["running_since"]))
+    if d.get("blocks"):  # the root cause of an outage: what it holds up is not alerted on its own
+        lines.append(("Blocks", ", ".join(d["blocks"])))
     if public_url:
         lines.append(("Dashboard", f"{public_url.rstrip('/')}/#item={p['item']}"))
     return lines
