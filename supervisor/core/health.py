@@ -16,6 +16,12 @@ class Health(StrEnum):
     DOWN = "down"  # a critical item has a problem: /health answers 503
 
 
+def counts_as_critical(critical: bool, silenced_until: object) -> bool:
+    """A critical item in a silence or a maintenance window does not make the host ``down`` (no 503 pages anyone
+    about what was silenced); its problem still makes it ``degraded``."""
+    return critical and silenced_until is None
+
+
 def overall(items: Iterable[tuple[Status, bool]], *, config_rejected: bool = False) -> Health:
     """From every item's (status, critical): down when a critical item has a problem, degraded for any other
     problem (a degraded item, critical or not; a registry on disk that was rejected), else ok. A paused item

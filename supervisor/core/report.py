@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from supervisor.core import ratelimit
-from supervisor.core.health import Health, overall
+from supervisor.core.health import Health, counts_as_critical, overall
 from supervisor.core.model import DaemonObservation, ItemPolicy, Kind, Observation, TimerObservation
 from supervisor.core.runs import Run, RunMemory
 from supervisor.core.state import State
@@ -109,5 +109,11 @@ def report(
 ) -> dict[str, Any]:
     """``{"status": "ok"|"problem", "health": "ok"|"degraded"|"down", "items": [...]}`` sorted by name."""
     items = [item_report(p, observations.get(n), assessments[n], state, now) for n, p in sorted(policies.items())]
-    health = overall((assessments[n].status, p.critical) for n, p in policies.items())
+    health = overall(
+        (
+            assessments[n].status,
+            counts_as_critical(p.critical, state.items[n].silenced_until if n in state.items else None),
+        )
+        for n, p in policies.items()
+    )
     return {"status": "ok" if health is Health.OK else "problem", "health": health.value, "items": items}

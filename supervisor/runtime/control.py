@@ -33,6 +33,9 @@ class ControlFailed(RuntimeError):
     """systemd refused or could not be reached."""
 
 
+MAX_SILENCES = 100
+
+
 class BadSilence(ValueError):
     """A silence that would cover nothing, or that does not exist."""
 
@@ -143,6 +146,8 @@ class Control:
         if not covered:
             await self.audit(actor, "silence", pattern, "refused", "matches no supervised item")
             raise BadSilence(f"{pattern!r} matches no supervised item")
+        if len(self.daemon.state.silences) >= MAX_SILENCES:
+            raise BadSilence(f"{MAX_SILENCES} silences are in force already; end some first (missionctl silences)")
         now = datetime.now(UTC)
         made = Silence(
             silences.silence_id(pattern, now, (s.id for s in self.daemon.state.silences)),

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from typing import Any
 
 from supervisor.core.decide import Decision
-from supervisor.core.health import overall
+from supervisor.core.health import counts_as_critical, overall
+from supervisor.core.model import Status
 from supervisor.core.report import item_report
 from supervisor.core.times import iso
 from supervisor.runtime.observe import Snapshot
@@ -62,13 +63,20 @@ class View:
     @cached_property
     def status(self) -> str:
         """The overall health of the items (``core.health.overall``)."""
-        policies = self.snapshot.policies
-        return overall((a.status, policies[n].critical) for n, a in self.decision.assessments.items()).value
+        return overall(_health_items(self)).value
 
     @property
     def summary(self) -> str:
         """``17/18 OK``."""
         return f"{self.counts.get('ok', 0)}/{len(self.decision.assessments)} OK"
+
+
+def _health_items(view: View) -> Iterator[tuple[Status, bool]]:
+    """(status, counts as critical) of every item, for ``core.health.overall``."""
+    policies, state = view.snapshot.policies, view.decision.state.items
+    for name, found in view.decision.assessments.items():
+        item = state.get(name)
+        yield found.status, counts_as_critical(policies[name].critical, item.silenced_until if item else None)
 
 
 def build_view(
@@ -82,9 +90,8 @@ def health_doc(view: View, now: datetime) -> dict[str, Any]:
     """The body of ``GET /health``."""
     keys = ("status", "kind", "reason", "last_trigger", "next_elapse", "age_s", "budget_s", "critical")
     registry = view.supervisor.get("registry") or {}
-    policies = view.snapshot.policies
     status = overall(
-        ((a.status, policies[n].critical) for n, a in view.decision.assessments.items()),
+        _health_items(view),
         config_rejected=registry.get("status") == "rejected",  # the file on disk is not what runs
     ).value
     return {

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from supervisor.core.decide import decide
-from supervisor.core.health import Health, overall
+from supervisor.core.health import Health, counts_as_critical, overall
 from supervisor.core.model import Status
 from supervisor.core.report import report
 from supervisor.core.state import State
@@ -42,3 +44,12 @@ def test_check_agrees_with_health_about_a_paused_item() -> None:
     d = decide(pol, {"job.timer": timer(active_state="inactive")}, State(paused={"job.timer": None}), NOW)
     doc = report(pol, {"job.timer": timer()}, d.assessments, d.state, NOW)
     assert (doc["status"], doc["health"]) == ("ok", "ok")
+
+
+def test_a_silenced_critical_problem_is_degraded_not_down() -> None:
+    until = datetime(2026, 11, 22, tzinfo=UTC)
+    assert (
+        counts_as_critical(True, None) and not counts_as_critical(True, until) and not counts_as_critical(False, None)
+    )
+    assert overall([(Status.FAILED, counts_as_critical(True, until))]) is Health.DEGRADED
+    assert overall([(Status.BLOCKED, counts_as_critical(True, None))]) is Health.DOWN  # blocked is broken too
