@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from supervisor.config.durations import Duration
 from supervisor.core import calendar, cron
@@ -164,29 +164,27 @@ def host_timezone() -> str:
     return name or "UTC"
 
 
+def check_schedule(value: str) -> str:
+    """A cron or ``OnCalendar=`` schedule this code can compute (kept as written; see ``calendar_of``)."""
+    calendar_of(value)
+    return value
+
+
+Schedule = Annotated[str, Field(max_length=200), AfterValidator(check_schedule)]
+Zone = Annotated[str, Field(max_length=64), AfterValidator(check_zone)]
+
+
 class PingSpec(_Model):
     """An entry of ``pings:``: ``{period: 1h}`` or ``{schedule: "0 3 * * *"}``, ``grace: 15m``."""
 
     period: Duration | None = Field(None, ge=1)
-    schedule: str | None = Field(None, max_length=200)
-    timezone: str | None = Field(None, max_length=64)
+    schedule: Schedule | None = None
+    timezone: Zone | None = None
     grace: Duration = Field(900.0, ge=0)
     max_runtime: Duration | None = Field(None, gt=0)
     min_runtime: Duration | None = Field(None, gt=0)
     critical: bool = False
     depends_on: tuple[str, ...] = ()
-
-    @field_validator("schedule")
-    @classmethod
-    def _schedule(cls, value: str | None) -> str | None:
-        if value is not None:
-            calendar_of(value)
-        return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str | None) -> str | None:
-        return None if value is None else check_zone(value)
 
     @model_validator(mode="after")
     def _one_schedule(self) -> PingSpec:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from supervisor.config.durations import Duration
-from supervisor.config.probes import calendar_of, check_zone, host_timezone
+from supervisor.config.probes import Schedule, Zone, calendar_of, host_timezone
 from supervisor.core.silences import MAX_WINDOW, Window
 
 _GLOB_CHARS = set("*?[]")
@@ -29,21 +29,10 @@ class MaintenanceSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     items: tuple[Glob, ...] = Field(min_length=1)
-    schedule: str = Field(max_length=200)
+    schedule: Schedule
     duration: Duration = Field(gt=0, le=MAX_WINDOW.total_seconds())
-    timezone: str | None = Field(None, max_length=64)
+    timezone: Zone | None = None
     reason: str = Field("", max_length=500)
-
-    @field_validator("schedule")
-    @classmethod
-    def _schedule(cls, value: str) -> str:
-        calendar_of(value)
-        return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str | None) -> str | None:
-        return None if value is None else check_zone(value)
 
     def window(self) -> Window:
         """The core's view of this window."""
