@@ -180,7 +180,7 @@ def item_alerts(
     elif mem.announced:
         emit(AlertEvent.RECOVERED, mem.problem)
         mem = replace(mem, streak=0, announced=False, problem=None)
-    else:
+    elif mem.streak:
         mem = replace(mem, streak=0)
     if escalate:
         emit(AlertEvent.ESCALATED, change.old if change else None)

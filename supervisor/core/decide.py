@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from supervisor.core import deps, ratelimit, silences
 from supervisor.core.alerts import (
@@ -164,7 +165,7 @@ def decide(
             verdicts[name] = look.verdict
         assessments[name] = look.found
         looks.append(look)
-    held_by = deps.blocked({n: a.status for n, a in assessments.items()}, edges)
+    held_by = deps.blocked({n: a.status for n, a in assessments.items()}, edges) if edges else {}
     roots = deps.blocks(held_by)
     quiet = silences.quiet((look.policy.name for look in looks), state.silences, windows, now)
     for look in looks:
@@ -175,7 +176,7 @@ def decide(
             found = replace(found, status=Status.BLOCKED, reason=block.reason(found.reason))
             assessments[name] = found
         hush = quiet.get(name)
-        current = replace(
+        current = _updated(
             _carry(previous, found, now),
             raw=tracking.raw,
             changes=tracking.changes,
@@ -265,9 +266,11 @@ def decide(
     return Decision(new_state, assessments, transitions, actions, alerts, run_facts, want)
 
 
-@dataclass(frozen=True, slots=True)
-class _Look:
-    """What one item is at this step, before its dependencies and silences are taken into account."""
+class _Look(NamedTuple):
+    """What one item is at this step, before its dependencies and silences are taken into account.
+
+    (A tuple: one is made per item per step, and a frozen dataclass costs several times more to build.)
+    """
 
     policy: ItemPolicy
     obs: Observation | None
@@ -474,6 +477,13 @@ def _details(
     out["restarts_in_window"] = len(attempts)
     out["blocks"] = list(blocking)  # what this item's problem holds up (core.deps)
     return out
+
+
+def _updated(item: ItemState, **fields: object) -> ItemState:
+    """``item`` with ``fields``; the same object when none differs (most items, most steps: a copy costs more)."""
+    if all(getattr(item, k) == v for k, v in fields.items()):
+        return item
+    return replace(item, **fields)  # type: ignore[arg-type]
 
 
 def _carry(previous: ItemState | None, found: Assessment, now: datetime) -> ItemState:

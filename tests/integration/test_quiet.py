@@ -112,6 +112,10 @@ def test_a_silence_made_by_the_api_survives_a_restart_and_expires_on_time(lab: L
     assert [s["id"] for s in listed["silences"]] == [made["id"]]
     assert listed["silenced_items"] == {svc: made["until"]}
     assert item(lab, svc)["status"] == "down" and receiver.bodies() == []
+    _code, report = lab.check()
+    assert report[svc]["status"] == "down" and report[svc]["silenced_until"] == made["until"]
+    table = lab.cli("status", "--registry", str(lab.registry)).stdout
+    assert "[silenced, ends in " in table
     [down] = receiver.wait_for(1, timeout=40)
     assert down.json["event"] == "down" and down.json["item"] == svc
     assert until.timestamp() - 0.05 <= down.at < until.timestamp() + 3  # expired on time, judged at once
@@ -164,6 +168,8 @@ def test_a_stopped_database_is_one_down_listing_its_blocked_dependant(lab: Lab, 
     assert doc["blocked_by"] == [db] and doc["reason"].startswith(f"blocked by {db} (down): service stopped")
     [down] = receiver.wait_for(1, timeout=15)
     assert down.json["item"] == db and down.json["details"]["blocks"] == [app]
+    code, report = lab.check()  # a one-shot sweep reads the dependencies from systemd too
+    assert code == 1 and report[app]["status"] == "blocked" and report[app]["blocked_by"] == [db]
     time.sleep(4)  # well past restart.after: the app is neither alerted nor restarted on its own
     assert events(receiver) == [("down", db)]
     assert lab.events("restart") == []
