@@ -10,6 +10,7 @@ Prints every figure with its baseline measured in the same run:
   journal    (system-mode container) exit -> `down` with the run's journal excerpt, vs without one
   probes     200 HTTP probes every 10 s: daemon CPU and RSS, vs the same daemon without probes
   pings      1,000 pings/s (open loop): p99 from the due time, vs a bare aiohttp handler
+  decide     the pure decision step at N timers with a silence, a window, 100 blocked daemons, vs plain
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import contextlib
 
+from bench.decide import bench_decide
 from bench.http import bench_http
 from bench.journal import bench_journal
 from bench.probes import bench_pings, bench_probes
@@ -339,7 +341,7 @@ def main() -> int:
     ap.add_argument("--idle", type=float, default=30.0)
     ap.add_argument(
         "--only",
-        choices=["sweep", "footprint", "latency", "http", "journal", "probes", "pings"],
+        choices=["sweep", "footprint", "latency", "http", "journal", "probes", "pings", "decide"],
         action="append",
         help="run only these parts (repeatable)",
     )
@@ -353,8 +355,8 @@ def main() -> int:
     os.environ.update(um.env)  # this process's own client talks to the private manager too
     figures: dict[str, float] = {}
     try:
-        parts = args.only or ["sweep", "footprint", "latency", "http", "journal", "probes", "pings"]
-        names = populate(um, args.timers, args.samples) if set(parts) - {"journal"} else []
+        parts = args.only or ["sweep", "footprint", "latency", "http", "journal", "probes", "pings", "decide"]
+        names = populate(um, args.timers, args.samples) if set(parts) - {"journal", "decide"} else []
         if "sweep" in parts:
             figures |= bench_sweep(um, names, "scope: user\ndiscover: true\nunits: {}\n")
         if "footprint" in parts:
@@ -369,6 +371,8 @@ def main() -> int:
             figures |= bench_probes(um, um.base, PYTHON, names[: args.http_items], args.idle)
         if "pings" in parts:
             figures |= bench_pings(um, um.base, PYTHON)
+        if "decide" in parts:
+            figures |= bench_decide(args.timers)
     finally:
         um.stop()
     write_results(args.json, figures, vars(args))
