@@ -35,6 +35,10 @@ names=(missionctl.service missionctl-fallback.service missionctl-fallback.timer)
 if [ "$action" != install ]; then
   "${sctl[@]}" disable --now missionctl.service missionctl-fallback.timer 2>/dev/null || true
   for n in "${names[@]}"; do rm -f "$units/$n"; done
+  if [ "$mode" = system ]; then  # the jobs' units go with the generator
+    systemctl stop 'missionctl-job-*.timer' 'missionctl-job-*.service' 2>/dev/null || true
+    rm -f /etc/systemd/system-generators/missionctl-generator
+  fi
   "${sctl[@]}" daemon-reload
   [ "$(readlink "$bindir/missionctl" 2>/dev/null)" = "$prefix/venv/bin/missionctl" ] && rm -f "$bindir/missionctl"
   rm -rf "$prefix"
@@ -105,7 +109,14 @@ chmod 0600 "$conf/missionctl.env"
 "$prefix/venv/bin/missionctl" validate "$conf/registry.yaml"
 
 for n in "${names[@]}"; do install -m 0644 "$unitsrc/$n" "$units/$n"; done
+if [ "$mode" = system ]; then  # jobs: in the registry become timers at every daemon-reload (systemd.generator(7))
+  gen=/etc/systemd/system-generators/missionctl-generator
+  mkdir -p "${gen%/*}"
+  printf '#!/bin/sh\nexec %s -m supervisor.cli.generator "$@"\n' "$prefix/venv/bin/python" > "$gen"
+  chmod 0755 "$gen"
+fi
 "${sctl[@]}" daemon-reload
+[ "$mode" = system ] && "$prefix/venv/bin/missionctl" jobs apply --registry "$conf/registry.yaml" >/dev/null
 "${sctl[@]}" enable -q missionctl.service missionctl-fallback.timer
 "${sctl[@]}" restart missionctl.service missionctl-fallback.timer
 

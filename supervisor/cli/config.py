@@ -51,7 +51,7 @@ def registry_for(args: argparse.Namespace) -> Registry:
 def running_registry(args: argparse.Namespace, rejected: RegistryError) -> Registry | None:
     """The configuration the daemon runs with, while the file on disk is broken (None: there is none)."""
     path = args.registry or default_registry(args.user)
-    state_dir = _state_dir_of(path, args.user)
+    state_dir = state_dir_of(path, args.user)
     copy = state_dir / ACTIVE_REGISTRY
     try:
         registry = parse_registry(copy.read_text(), str(copy))
@@ -64,7 +64,7 @@ def running_registry(args: argparse.Namespace, rejected: RegistryError) -> Regis
     return registry
 
 
-def _state_dir_of(path: Path, user: bool) -> Path:
+def state_dir_of(path: Path, user: bool) -> Path:
     """The broken file's own ``state_dir:`` line when it has one, else the default."""
     try:
         match = _STATE_DIR.search(path.read_text(errors="replace"))

@@ -116,6 +116,15 @@ def _parser() -> argparse.ArgumentParser:
     quiets = sub.add_parser("silences", help="silences in force, maintenance windows, items quiet now")
     common(quiets)
     quiets.add_argument("--json", action="store_true", help="machine-readable output")
+    job = sub.add_parser("job", help="run one of the registry's HTTP jobs (what its generated service runs)")
+    job.add_argument("action", choices=["run"])
+    job.add_argument("name", help="the job's name under jobs:")
+    job.add_argument("--registry", type=Path, help="registry file (default: /etc/missionctl/registry.yaml)")
+    jobs = sub.add_parser("jobs", help="the registry's jobs: list, show NAME (its generated units), apply")
+    common(jobs)
+    jobs.add_argument("action", nargs="?", choices=["list", "show", "apply"], default="list")
+    jobs.add_argument("name", nargs="?", help="with show: the job")
+    jobs.add_argument("--json", action="store_true", help="machine-readable output (list)")
     url = sub.add_parser("url", help="print the dashboard URL from the registry")
     common(url)
     validate = sub.add_parser("validate", help="validate a registry file; exit 0 or 2")
@@ -137,6 +146,11 @@ def main(argv: list[str] | None = None) -> int:
         args.argv = command
     if args.command == "validate":
         return _validate(args.path, args.user)
+    if args.command == "job":
+        from supervisor.cli.job import main as run_job
+
+        read_secrets(False)
+        return run_job(args.name, args.registry or default_registry(False))
     read_secrets(args.user)
     if args.command == "exec":
         return _exec(parser, args)
@@ -153,6 +167,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "url":
         print(dashboard_url(registry))
         return EXIT_OK
+    if args.command == "jobs":
+        from supervisor.cli import jobs as job_cli
+
+        if args.action == "show":
+            if not args.name:
+                parser.error("jobs show: name the job, e.g. missionctl jobs show nightly-report")
+            return job_cli.show_job(registry, args.registry or default_registry(args.user), args.name)
+        if args.action == "apply":
+            return job_cli.apply(registry, args.user, args.bus_address)
+        return job_cli.list_jobs(registry, args.json)
     if args.command in ("silence", "unsilence", "silences"):
         return _silences(args, registry)
     if args.command == "logs":

@@ -99,7 +99,7 @@ def _field(loc: tuple[Any, ...]) -> str:
         if key == "[key]":
             continue
         text = str(key)
-        if isinstance(key, int) or parts in (["units"], ["checks"], ["pings"]):  # an item's name, as written
+        if isinstance(key, int) or parts in (["units"], ["checks"], ["pings"], ["jobs"]):  # an item's name, as written
             parts.append(f"[{key}]")
         elif "." in text or not parts:
             parts.append(f"[{text}]" if "." in text and parts else text)

@@ -57,7 +57,7 @@ def check_url(url: str) -> str:
         raise ValueError("a URL has no whitespace and at most 2048 characters")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
-        raise ValueError(f"a probe URL starts with http:// or https://, got {url[:40]!r}")
+        raise ValueError(f"a URL starts with http:// or https://, got {url[:40]!r}")
     if not parts.hostname:
         raise ValueError(f"no host in {url[:80]!r}")
     try:

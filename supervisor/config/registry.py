@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from supervisor.config.alerts import AlertsSpec, HistorySpec, SelfPingSpec, ServerSpec
 from supervisor.config.durations import Duration
+from supervisor.config.jobs import JobSpec, check_job_name, job_unit
 from supervisor.config.probes import CheckSpec, PingSpec, ProbeConfig, check_item_name
 from supervisor.config.quiet import MaintenanceSpec, is_glob
 from supervisor.config.units import check_unit_name
@@ -18,6 +19,7 @@ from supervisor.core.silences import Window
 
 UnitName = Annotated[str, AfterValidator(check_unit_name)]
 ItemName = Annotated[str, AfterValidator(check_item_name)]
+JobName = Annotated[str, AfterValidator(check_job_name)]
 
 
 class _Model(BaseModel):
@@ -71,6 +73,9 @@ class UnitSpec(_Model):
         return self
 
 
+_Depending = UnitSpec | CheckSpec | PingSpec | JobSpec
+
+
 class Registry(_Model):
     """The whole registry file."""
 
@@ -83,13 +88,14 @@ class Registry(_Model):
     units: dict[UnitName, UnitSpec] = Field(default_factory=dict)
     checks: dict[ItemName, CheckSpec] = Field(default_factory=dict)
     pings: dict[ItemName, PingSpec] = Field(default_factory=dict)
+    jobs: dict[JobName, JobSpec] = Field(default_factory=dict)
     alerts: AlertsSpec = AlertsSpec()
     server: ServerSpec = ServerSpec()
     history: HistorySpec = HistorySpec()
     maintenance: tuple[MaintenanceSpec, ...] = ()
     self_ping: SelfPingSpec | None = None
 
-    @field_validator("units", "checks", "pings", mode="before")
+    @field_validator("units", "checks", "pings", "jobs", mode="before")
     @classmethod
     def _empty_entries(cls, value: object) -> object:
         # `unit.timer:` with nothing after it means "all defaults"
@@ -107,19 +113,33 @@ class Registry(_Model):
         for name in self.pings:
             if name in self.checks:
                 raise ValueError(f"pings.{name}: the name is already a check's; every item needs its own name")
+        for name in self.jobs:
+            stem = job_unit(name)
+            if f"{stem}.timer" in self.units or f"{stem}.service" in self.units:
+                raise ValueError(f"jobs.{name}: its units ({stem}.timer) are generated; do not list them under units:")
         return self
+
+    def job_of(self, item: str) -> str | None:
+        """The job whose generated timer ``item`` is, if any."""
+        if not item.endswith(".timer"):
+            return None
+        name = item.removesuffix(".timer").removeprefix(job_unit(""))
+        return name if item.startswith(job_unit("")) and name in self.jobs else None
 
     def reference_errors(self) -> list[tuple[tuple[str | int, ...], str]]:
         """Names that must exist but do not: ``depends_on`` entries, plain (glob-free) maintenance items.
 
         Each as (location, message), for the loader to put on the right line.
         """
-        known = {*self.units, *self.checks, *self.pings}
+        known = {*self.units, *self.checks, *self.pings, *(f"{job_unit(n)}.timer" for n in self.jobs)}
         errors: list[tuple[tuple[str | int, ...], str]] = []
-        sections: tuple[tuple[str, dict[str, UnitSpec] | dict[str, CheckSpec] | dict[str, PingSpec]], ...] = (
+        sections: tuple[
+            tuple[str, dict[str, UnitSpec] | dict[str, CheckSpec] | dict[str, PingSpec] | dict[str, JobSpec]], ...
+        ] = (
             ("units", self.units),
             ("checks", self.checks),
             ("pings", self.pings),
+            ("jobs", self.jobs),
         )
         for section, entries in sections:
             for name, spec in entries.items():
@@ -147,8 +167,8 @@ class Registry(_Model):
 
     @property
     def listed(self) -> tuple[str, ...]:
-        """Every unit named in the registry."""
-        return tuple(self.units)
+        """Every unit named in the registry, and the jobs' generated timers."""
+        return (*self.units, *(f"{job_unit(n)}.timer" for n in self.jobs))
 
     def unitless(self) -> dict[str, ItemPolicy]:
         """The policies of the items with no systemd unit: checks and push heartbeats."""
@@ -183,7 +203,10 @@ class Registry(_Model):
         )
 
     def policy(self, name: str, *, discovered: bool = False) -> ItemPolicy:
-        """The policy for a listed unit (or a discovered timer, with the defaults)."""
+        """The policy for a listed unit, a job's timer, or a discovered timer (with the defaults)."""
+        job = self.job_of(name)
+        if job is not None:
+            return self._job_policy(name, self.jobs[job])
         spec = self.units.get(name, UnitSpec())
         d = self.defaults
         return ItemPolicy(
@@ -202,6 +225,25 @@ class Registry(_Model):
             output_lines=spec.output_lines if spec.output_lines is not None else d.output_lines,
             probe=spec.probe.spec(spec.probe.on_down) if spec.probe else None,
             depends_on=spec.depends_on,
+        )
+
+    def _job_policy(self, name: str, job: JobSpec) -> ItemPolicy:
+        d = self.defaults
+        return ItemPolicy(
+            name=name,
+            kind=Kind.TIMER,
+            max_stale_s=job.max_stale,
+            stale_factor=d.stale_factor,
+            on_stale=job.on_stale or d.on_stale,
+            critical=job.critical,
+            restart=d.restart.policy(),
+            max_runtime_s=job.max_runtime,
+            min_runtime_s=job.min_runtime,
+            on_hung=job.on_hung or d.on_hung,
+            anomalies=job.anomalies or d.anomalies,
+            output_lines=job.output_lines if job.output_lines is not None else d.output_lines,
+            depends_on=job.depends_on,
+            keep_output=job.http is not None,  # every run's attempts, statuses and latencies in the history
         )
 
     def ignored(self, name: str) -> bool:

@@ -156,6 +156,7 @@ class ItemPolicy:
     probe: ProbeSpec | None = None  # a daemon's health probe, or the whole of a check
     ping: PingSchedule | None = None  # a push heartbeat's schedule
     depends_on: tuple[str, ...] = ()  # items named in the registry's ``depends_on`` (systemd's own come observed)
+    keep_output: bool = False  # keep every run's journal excerpt, not only failed ones' (the registry's HTTP jobs)
 
 
 @dataclass(frozen=True, slots=True)

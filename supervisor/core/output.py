@@ -26,13 +26,13 @@ class OutputWanted:
 
 
 def wanted(policy: ItemPolicy, facts: list[RunFact]) -> list[OutputWanted]:
-    """The journal excerpts this step needs: every failed, hung or anomalous run."""
+    """The journal excerpts this step needs: every failed, hung or anomalous run (every run, with ``keep_output``)."""
     out: list[OutputWanted] = []
     if policy.output_lines <= 0:
         return out
     for fact in facts:
         run, lines = fact.run, policy.output_lines
-        if isinstance(fact, RunFinished) and (run.failure or run.anomaly):
+        if isinstance(fact, RunFinished) and (run.failure or run.anomaly or policy.keep_output):
             out.append(OutputWanted(fact.item, fact.service, run.id, run.started_at, run.finished_at, lines))
         elif isinstance(fact, RunOverdue):
             out.append(OutputWanted(fact.item, fact.service, run.id, run.started_at, None, lines))

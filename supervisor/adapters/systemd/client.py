@@ -275,6 +275,14 @@ class SystemdClient:
         """Queue a stop job for the unit (a hung run); returns the job path."""
         return decode.text(self._call(ROOT, MANAGER, b"StopUnit", [(_S, name.encode()), (_S, b"replace")]))
 
+    def reload_manager(self) -> None:
+        """``daemon-reload``: the manager re-reads unit files and runs its generators (returns once done)."""
+        self._call(ROOT, MANAGER, b"Reload", [])
+
+    def reload_unit(self, name: str) -> str:
+        """Queue a reload job for the unit (its ExecReload=); returns the job path."""
+        return decode.text(self._call(ROOT, MANAGER, b"ReloadUnit", [(_S, name.encode()), (_S, b"replace")]))
+
     def start_unit(self, name: str) -> str:
         """Queue a start job for the unit; returns the job path."""
         return decode.text(self._call(ROOT, MANAGER, b"StartUnit", [(_S, name.encode()), (_S, b"replace")]))
