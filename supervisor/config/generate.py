@@ -110,7 +110,12 @@ def service_text(name: str, job: JobSpec, source: str, program: str) -> str:
     else:
         assert job.command is not None
         lines.append("ExecStart=" + " ".join(quote(a) for a in job.command))
-        lines.append(f"User={job.user}" if job.user else "DynamicUser=yes")
+        if job.user is None:  # a user of its own, that can write nowhere: sandboxed like an HTTP job
+            lines += list(HTTP_HARDENING)
+        else:  # the named user's own rights, with /usr, /boot and /etc read-only
+            lines += [f"User={job.user}", "ProtectSystem=full"]
+            if job.user != "root":
+                lines.append("CapabilityBoundingSet=")
         if job.working_directory:
             lines.append(f"WorkingDirectory={_value(job.working_directory)}")
         if job.environment_file:

@@ -72,6 +72,7 @@ def test_the_generated_units() -> None:
     command = units["missionctl-job-backup.service"]
     assert 'ExecStart="/usr/local/bin/backup" "--to" "/srv/backup dir" "100%%" "$$HOME"' in command
     assert "User=backup" in command and "WorkingDirectory=/srv" in command and "DynamicUser" not in command
+    assert "ProtectSystem=full" in command.splitlines() and "CapabilityBoundingSet=" in command.splitlines()
 
 
 def test_quoting_takes_specifiers_variables_quotes_and_backslashes_literally() -> None:
