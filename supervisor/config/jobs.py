@@ -10,7 +10,16 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from supervisor.config.durations import Duration
 from supervisor.config.probes import Schedule, Zone, check_url, status_ranges
@@ -65,12 +74,29 @@ class SecretValue(_Model):
         return self
 
 
+def _header_value(value: object) -> str | SecretValue:
+    """A header's value: one line of text, or a secret ``{value_env: NAME}`` / ``{value_file: PATH}``."""
+    if isinstance(value, str):
+        return _no_newline(value)
+    if isinstance(value, SecretValue):
+        return value
+    if isinstance(value, dict):
+        try:
+            return SecretValue.model_validate(value)
+        except ValidationError as exc:
+            raise ValueError(str(exc.errors()[0]["msg"]).removeprefix("Value error, ")) from None
+    raise ValueError("a header value is text, or {value_env: NAME} or {value_file: PATH}")
+
+
+HeaderValue = Annotated[str | SecretValue, PlainValidator(_header_value)]
+
+
 class HttpSpec(_Model):
     """``http: {url, method, headers, body, timeout, expect}``."""
 
     url: str
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] = "GET"
-    headers: dict[str, Line | SecretValue] = Field(default_factory=dict)
+    headers: dict[str, HeaderValue] = Field(default_factory=dict)
     body: str | dict[str, Any] | list[Any] | None = None  # a mapping or list is sent as JSON
     timeout: Duration = Field(30.0, gt=0, le=3600)
     expect: str = "200-299"
