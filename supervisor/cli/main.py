@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from supervisor import __version__
 from supervisor.adapters.lock import AlreadyRunning, StateLock
@@ -31,6 +32,9 @@ from supervisor.config.registry import Registry
 from supervisor.core.report import report
 from supervisor.runtime import logging as runtime_logging
 from supervisor.runtime.sweep import sweep
+
+if TYPE_CHECKING:
+    from supervisor.runtime.ports import CommandPort, ReadPort, Server
 
 EXIT_OK, EXIT_PROBLEM, EXIT_ERROR = 0, 1, 2
 
@@ -63,13 +67,23 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the supervisor daemon")
     common(run)
     run.add_argument("--log-level", default=os.environ.get("MISSIONCTL_LOG_LEVEL", "info"))
-    check = sub.add_parser("check", help="one sweep; exit 0 when all ok, 1 otherwise, 2 on error")
+    check = sub.add_parser(
+        "check",
+        help="exit 0 when all ok, 1 otherwise, 2 on error",
+        description="Answers from the running supervisor's view when one runs, else sweeps systemd itself.",
+    )
     common(check)
     check.add_argument("--json", action="store_true", help="machine-readable output")
-    check.add_argument("--fix", action="store_true", help="restart what needs it (within budget)")
-    status = sub.add_parser("status", help="table of every supervised item")
+    check.add_argument("--fix", action="store_true", help="sweep and restart what needs it (within budget)")
+    check.add_argument("--sweep", action="store_true", help="ask systemd directly even when a supervisor runs")
+    status = sub.add_parser(
+        "status",
+        help="table of every supervised item",
+        description="Answers from the running supervisor's view when one runs, else sweeps systemd itself.",
+    )
     common(status)
     status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.add_argument("--sweep", action="store_true", help="ask systemd directly even when a supervisor runs")
     alerts = sub.add_parser("alerts", help="the alert outbox; `alerts test [CHANNEL]` sends a test message")
     common(alerts)
     alerts.add_argument("action", nargs="?", choices=["list", "test"], default="list")
@@ -254,6 +268,7 @@ def _run(args: argparse.Namespace, registry: Registry) -> int:
         user=registry.scope == "user",
         address=args.bus_address,
         env_file=default_env_file(args.user),
+        serve=_web_server,
     )
     try:
         return asyncio.run(daemon.run())
@@ -262,10 +277,49 @@ def _run(args: argparse.Namespace, registry: Registry) -> int:
         return EXIT_ERROR
 
 
+def _web_server(read: ReadPort, commands: CommandPort) -> Server:
+    """The HTTP service over the daemon's two ports (the web layer is loaded only when served)."""
+    from supervisor.web.server import WebServer
+
+    return WebServer(read, commands)
+
+
+VIEW_FRESH_S = 120.0
+"""A running supervisor's view older than this is not trusted: check and status sweep themselves."""
+
+
+def _daemon_view(registry: Registry, lock: StateLock) -> dict[str, Any] | None:
+    """The running supervisor's current view (``GET /api/items``), or None when none answers freshly."""
+    if not registry.server.enabled or not lock.held_by_other():
+        return None
+    import urllib.request  # only needed when a supervisor runs
+
+    try:
+        # an http:// URL built from the registry's own listen address
+        with urllib.request.urlopen(_local_url(registry) + "api/items", timeout=2) as r:  # noqa: S310
+            doc = json.loads(r.read())
+        generated = datetime.fromisoformat(doc["generated_at"])
+        items, health = doc["items"], doc["status"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    age = (datetime.now(UTC) - generated).total_seconds()
+    if not isinstance(items, list) or health not in ("ok", "degraded", "down") or not -5 < age < VIEW_FRESH_S:
+        return None
+    return {
+        "status": "ok" if health == "ok" else "problem",
+        "health": health,
+        "items": items,
+        "source": {"from": "supervisor", "generated_at": doc["generated_at"], "age_s": round(max(age, 0.0), 3)},
+    }
+
+
 def _sweep(args: argparse.Namespace, registry: Registry) -> int:
     runtime_logging.configure("warning", json=False)
     fix = getattr(args, "fix", False)
     lock = StateLock(registry.state_dir)
+    live = None if fix or args.sweep else _daemon_view(registry, lock)
+    if live is not None:
+        return _answer(args, registry, lock, live, datetime.fromisoformat(live["source"]["generated_at"]))
     if fix:
         try:
             lock.acquire()
@@ -285,14 +339,22 @@ def _sweep(args: argparse.Namespace, registry: Registry) -> int:
     now = datetime.now(UTC)
     snap, decision = result.snapshot, result.decision
     doc = report(snap.policies, snap.observations, decision.assessments, decision.state, now)
+    doc["source"] = {"from": "sweep", "generated_at": now.isoformat(), "age_s": 0.0}
+    for unit, error in result.restart_errors.items():
+        print(f"missionctl: restart of {unit} failed: {error}", file=sys.stderr)
+    return _answer(args, registry, lock, doc, now)
+
+
+def _answer(args: argparse.Namespace, registry: Registry, lock: StateLock, doc: dict[str, Any], now: datetime) -> int:
+    """Print a report (as JSON or a table) and return check's exit code."""
     if args.json:
         print(json.dumps(doc, indent=2))
     else:
         print(table(doc, now))
+        if doc["source"]["from"] == "supervisor":
+            print(f"(the running supervisor's view, {doc['source']['age_s']:.1f}s old; --sweep asks systemd directly)")
         if args.command == "status":
             print(_daemon_line(registry, lock))
-    for unit, error in result.restart_errors.items():
-        print(f"missionctl: restart of {unit} failed: {error}", file=sys.stderr)
     return EXIT_OK if doc["status"] == "ok" else EXIT_PROBLEM
 
 

@@ -5,60 +5,59 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import time
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import structlog
 
+from supervisor.adapters.history import History
 from supervisor.adapters.systemd.client import SystemdError
+from supervisor.adapters.systemd.worker import SystemdWorker
 from supervisor.core import silences
 from supervisor.core.model import Kind, TimerObservation
+from supervisor.core.pings import PingEvent
 from supervisor.core.refusals import Refusals, Write
 from supervisor.core.silences import Silence
 from supervisor.core.state import State, pause, resume
-from supervisor.core.times import iso
-
-if TYPE_CHECKING:
-    from supervisor.runtime.daemon import Daemon
+from supervisor.runtime.observe import Snapshot
+from supervisor.runtime.ports import Actor, BadSilence, ControlFailed, NotApplicable, UnknownItem, silence_report
+from supervisor.runtime.prober import Prober
 
 log = structlog.get_logger("missionctl.control")
-
-
-class UnknownItem(LookupError):
-    """The item is not supervised."""
-
-
-class ControlFailed(RuntimeError):
-    """systemd refused or could not be reached."""
 
 
 MAX_SILENCES = 100
 
 
-class BadSilence(ValueError):
-    """A silence that would cover nothing, or that does not exist."""
+class Controlled(Protocol):
+    """What Control needs of the supervisor (the daemon is one)."""
 
+    @property
+    def snapshot(self) -> Snapshot | None: ...
 
-class NotApplicable(Exception):
-    """The action means nothing for this kind of item (a push heartbeat has no unit to start)."""
+    @property
+    def state(self) -> State: ...
 
+    @property
+    def history(self) -> History: ...
 
-@dataclass(frozen=True)
-class Actor:
-    """Who asked: the token's name and the remote address."""
+    @property
+    def worker(self) -> SystemdWorker: ...
 
-    token: str
-    remote: str
+    @property
+    def prober(self) -> Prober: ...
 
-    def __str__(self) -> str:
-        return f"{self.token}@{self.remote}"
+    async def change_state(self, change: Callable[[State], State]) -> None: ...
+
+    def ping(self, event: PingEvent) -> None: ...
 
 
 class Control:
-    """Mutations on behalf of API callers; each one lands in the audit log."""
+    """The command port: mutations on behalf of API callers; each one but a ping lands in the audit log."""
 
-    def __init__(self, daemon: Daemon) -> None:
+    def __init__(self, daemon: Controlled) -> None:
         self.daemon = daemon
         self.refusals = Refusals()
 
@@ -69,16 +68,14 @@ class Control:
 
     async def audit(self, actor: Actor | str, action: str, item: str | None, result: str, detail: str = "") -> None:
         """Write one audit entry."""
-        await asyncio.to_thread(
-            self.daemon.recorder.history.audit, time.time(), str(actor), action, item, result, detail
-        )
+        await asyncio.to_thread(self.daemon.history.audit, time.time(), str(actor), action, item, result, detail)
         log.info("audit", actor=str(actor), action=action, item=item, result=result, detail=detail)
 
     async def refused(self, remote: str, action: str, item: str | None, result: str, detail: str = "") -> float | None:
         """Audit a refused request, coalesced per address and window; seconds to wait when rate-limited."""
         now = time.time()
         verdict = self.refusals.note(remote, result, now)
-        history = self.daemon.recorder.history
+        history = self.daemon.history
         for window, _key in verdict.closed:
             if window.row is not None:
                 await asyncio.to_thread(history.audit_count, window.row, window.count)
@@ -93,6 +90,10 @@ class Control:
         if verdict.limited:
             return self.refusals.retry_after(verdict.key, now)
         return None
+
+    def ping(self, event: PingEvent) -> None:
+        """An accepted push heartbeat: folded in at the next step."""
+        self.daemon.ping(event)
 
     async def _unitless(self, item: str, action: str, actor: Actor) -> Kind | None:
         snap = self.daemon.snapshot
@@ -181,15 +182,3 @@ class Control:
             raise ControlFailed(str(exc)) from exc
         await self.audit(actor, action, item, "ok", f"{unit}: {job}")
         return {"item": item, "action": action, "unit": unit, "job": job, "result": "ok"}
-
-
-def silence_report(s: Silence) -> dict[str, Any]:
-    """A silence as the API and the CLI show it."""
-    return {
-        "id": s.id,
-        "pattern": s.pattern,
-        "until": iso(s.until),
-        "reason": s.reason,
-        "created_at": iso(s.created_at),
-        "created_by": s.created_by,
-    }

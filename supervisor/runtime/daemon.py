@@ -25,12 +25,14 @@ from typing import Any
 import structlog
 
 from supervisor.adapters import heartbeat, notify
+from supervisor.adapters.history import History
 from supervisor.adapters.lock import StateLock
+from supervisor.adapters.outbox import Outbox
 from supervisor.adapters.statefile import StateStore
 from supervisor.adapters.systemd.client import ConnectionLost, SystemdError
 from supervisor.adapters.systemd.signals import SignalEvent, UnitChanged, UnitsReshaped
 from supervisor.config.registry import Registry
-from supervisor.core.alerts import unconfirmed
+from supervisor.core.alerts import RECHECK_S, unconfirmed
 from supervisor.core.decide import Action, Decision, Escalate, Restart, decide, next_wakeup, with_outputs
 from supervisor.core.health import critical_problems
 from supervisor.core.model import ProbeSpec, Trigger
@@ -46,6 +48,7 @@ from supervisor.runtime.intake import Intake
 from supervisor.runtime.link import SystemdLink
 from supervisor.runtime.observe import Snapshot, observe_all, observe_items
 from supervisor.runtime.outputs import read_outputs
+from supervisor.runtime.ports import CommandPort, ReadPort, Server
 from supervisor.runtime.prober import Prober
 from supervisor.runtime.recorder import Recorder
 from supervisor.runtime.reload import Reloader
@@ -56,12 +59,12 @@ log = structlog.get_logger("missionctl")
 
 HEARTBEAT_EVERY_S = 30.0
 SAVE_SOON_S = 0.5  # a state change that needs no urgent write (a run started) is written within this
-COALESCE_S = 0.02
+COALESCE_S = 0.005  # a burst of signals (a run ending sends several) folded into one step
 RESHAPE_MIN_GAP_S = 5.0
 GIL_SWITCH_S = 0.001
 PING_BATCH_S = 0.25  # pings arriving together are folded into one step, at most this late
 SELF_PING_STALE_S = 120.0  # a supervisor whose last decision is older than this is not healthy: no self ping
-WHOLE_EVERY_S = 1.0  # a step for pings or probe results alone decides only their items, this long at most
+WHOLE_EVERY_S = 1.0  # a step for signals, pings or probe results decides only their items, this long at most
 
 
 class Daemon:
@@ -75,6 +78,7 @@ class Daemon:
         user: bool,
         address: str | None = None,
         env_file: Path | None = None,
+        serve: Callable[[ReadPort, CommandPort], Server] | None = None,
     ) -> None:
         self.registry_path = registry_path
         self.registry = registry
@@ -86,9 +90,9 @@ class Daemon:
         self.lock = StateLock(state_dir)
         self.alerts: AlertService | None = None
         self.recorder: Recorder = None  # type: ignore[assignment]  # opened in startup()
-        self.control = Control(self)
         self.view: View | None = None
-        self.server: Any = None
+        self.serve = serve  # builds the HTTP service over the two ports (given where the process is assembled)
+        self.server: Server | None = None
         self.loop_lag_s = 0.0
         self.alerting = alert_policy(registry)
         self.windows = registry.windows()
@@ -113,6 +117,8 @@ class Daemon:
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
         self._dirty: set[str] = set()
+        self._recheck: set[str] = set()  # unconfirmed problems, read again at _recheck_at
+        self._recheck_at: float | None = None
         self._full = True
         self._full_at = 0.0
         self._next_full_at = 0.0
@@ -120,6 +126,7 @@ class Daemon:
         self._deadline: datetime | None = None
         self._ready = False
         self._tasks: list[asyncio.Task[None]] = []
+        self.control = Control(self)  # the command port
 
     # lifecycle -----------------------------------------------------------------
 
@@ -288,6 +295,7 @@ class Daemon:
         calls = self.worker.client.calls
         if self._full or self.snapshot is None:
             self._full, self._dirty, self._observed = False, set(), None
+            self._recheck, self._recheck_at = set(), None
             registry = self.registry
             started = loop.time()
             self.snapshot = await self.worker.run(lambda c: observe_all(c, registry))
@@ -295,14 +303,20 @@ class Daemon:
             self._next_full_at = self._full_at + registry.resync_every
             log.debug("full_sweep", items=len(self.snapshot.policies), seconds=round(loop.time() - started, 3))
             release_memory()
-        elif self._dirty:
+        else:
+            deadline = self._deadline is not None and datetime.now(UTC) >= self._deadline
+            if self._recheck_at is not None and (deadline or loop.time() >= self._recheck_at):
+                # unconfirmed problems are read again when a deadline comes (a settle delay ends: the
+                # step that may announce them needs a fresh look) or RECHECK_S after they were seen
+                self._dirty |= self._recheck
+                self._recheck, self._recheck_at = set(), None
+            if not self._dirty:
+                self._observed = set()
+                return
             names, self._dirty = self._dirty, set()
             self._observed = names
             snapshot = self.snapshot
             self.snapshot = await self.worker.run(lambda c: observe_items(c, snapshot, names))
-        else:
-            self._observed = set()
-            return
         log.debug("observed", items=len(self.snapshot.observations), calls=self.worker.client.calls - calls)
 
     async def _decide_and_act(self, snapshot: Snapshot) -> None:
@@ -358,8 +372,11 @@ class Daemon:
         if only is not None and self._deadline is not None and self._deadline > now:
             deadline = min(deadline, self._deadline) if deadline else self._deadline  # the others' moments
         self._deadline = deadline
-        # problems not yet confirmed are looked at again when the deadline wakes the loop
-        self._dirty |= set(unconfirmed(decision.state, only))
+        # problems not yet confirmed are looked at again RECHECK_S later (the deadline wakes the loop then),
+        # not at every step: a busy host's steps would re-read them all each time
+        self._recheck |= set(unconfirmed(decision.state, only))
+        if self._recheck and self._recheck_at is None:
+            self._recheck_at = asyncio.get_running_loop().time() + RECHECK_S
         self._publish(snapshot, decision, now)
         if self.intake.waiting:  # a burst larger than one step: the rest in the next ones
             self._backlog = True
@@ -372,19 +389,24 @@ class Daemon:
             notify.status(self.view.summary)
 
     def _intake_only(self, arrived: set[str], now: datetime) -> set[str] | None:
-        """The items to decide when only pings or probe results woke the loop; None: decide every item.
+        """The items to decide in a step woken by systemd's signals, pings or probe results; None: every item.
 
-        Every item is decided again at least every WHOLE_EVERY_S, and whenever systemd said
-        something, a deadline came or an operator changed something.
+        Those re-read and those that sent something are decided (with what depends on them);
+        every other item is carried as the last step assessed it. Every item is decided again
+        at least every WHOLE_EVERY_S, after a full sweep, when a deadline came or an operator
+        changed something, and when nothing arrived (a revalidation: ages move).
         """
-        if not arrived or self._observed is None or self._observed or self.view is None or self._changed:
+        if self._observed is None or self.view is None or self._changed:
             self._changed = False
+            return None
+        wanted = arrived | self._observed
+        if not wanted:
             return None
         if self._whole_at is None or now - self._whole_at >= timedelta(seconds=WHOLE_EVERY_S):
             return None
         if self._deadline is not None and now >= self._deadline:
             return None
-        return arrived
+        return wanted
 
     async def _act(self, action: Action) -> None:
         if isinstance(action, Escalate):
@@ -403,7 +425,17 @@ class Daemon:
         except SystemdError as exc:
             log.error(f"{verb}_failed", unit=unit, error=str(exc))
 
-    # what the HTTP layer reads ------------------------------------------------------
+    # what the HTTP layer reads (the read port) ---------------------------------------
+
+    @property
+    def history(self) -> History:
+        """The run, transition and audit history."""
+        return self.recorder.history
+
+    @property
+    def outbox(self) -> Outbox | None:
+        """The alert outbox (None before startup)."""
+        return self.alerts.outbox if self.alerts is not None else None
 
     def _publish(self, snapshot: Snapshot, decision: Decision, now: datetime) -> None:
         seq = self.view.seq + 1 if self.view else 1
@@ -463,11 +495,9 @@ class Daemon:
             self.self_ping.start()
 
     async def _start_server(self) -> None:
-        if not self.registry.server.enabled:
+        if not self.registry.server.enabled or self.serve is None:
             return
-        from supervisor.web.server import WebServer  # the web layer is only loaded when served
-
-        self.server = WebServer(self)
+        self.server = self.serve(self, self.control)
         await self.server.start()
 
     async def _measure_lag(self) -> None:

@@ -61,19 +61,14 @@ def observe_all(client: SystemdClient, registry: Registry) -> Snapshot:
 
 def observe_items(client: SystemdClient, snapshot: Snapshot, names: Iterable[str]) -> Snapshot:
     """Re-read only ``names`` (after signals), keeping the rest of the snapshot."""
-    units: dict[str, UnitSummary] = {}
     wanted = {n: p for n in names if (p := snapshot.policies.get(n)) is not None and p.kind in _UNITS}
+    deps: list[str] = []
     for name in wanted:
+        deps.append(name)
         obs = snapshot.observations.get(name)
-        deps = [name]
         if isinstance(obs, TimerObservation) and obs.service:
             deps.append(obs.service.name)
-        for dep in deps:
-            try:
-                path = snapshot.paths.get(dep)
-                units[dep] = client.summary(dep, path) if path else client.unit(dep)
-            except UnitGone:
-                continue
+    units = client.list_units_by_names(deps)  # the states of them all, in one call
     fresh = _read(client, wanted, units, snapshot.policies)
     return replace(
         snapshot,

@@ -86,8 +86,8 @@ def build_view(
     return View(seq, now, snapshot, decision, report)
 
 
-def health_doc(view: View, now: datetime) -> dict[str, Any]:
-    """The body of ``GET /health``."""
+def health_doc(view: View) -> dict[str, Any]:
+    """The body of ``GET /health``: as of the view's decision (``generated_at``), encoded once per view."""
     keys = ("status", "kind", "reason", "last_trigger", "next_elapse", "age_s", "budget_s", "critical")
     registry = view.supervisor.get("registry") or {}
     status = overall(
@@ -101,6 +101,5 @@ def health_doc(view: View, now: datetime) -> dict[str, Any]:
         "counts": view.counts,
         "items": {n: {k: i[k] for k in keys} for n, i in view.items.items()},
         "generated_at": iso(view.generated_at),
-        "age_s": round((now - view.generated_at).total_seconds(), 3),
         "supervisor": view.supervisor,
     }

@@ -8,9 +8,9 @@ from typing import Any
 
 from aiohttp import web
 
-from supervisor.runtime.control import Actor, ControlFailed, NotApplicable, UnknownItem
+from supervisor.runtime.ports import Actor, ControlFailed, NotApplicable, UnknownItem
 from supervisor.web import params
-from supervisor.web.api import BACKEND, not_found
+from supervisor.web.api import COMMANDS, not_found
 from supervisor.web.auth import Token
 
 TOKEN = web.AppKey("token", Token)
@@ -27,12 +27,12 @@ def json_error(cls: type[web.HTTPException], message: str, **headers: str) -> we
 
 async def authorize(request: web.Request, action: str, item: str | None) -> Actor:
     """The caller, when it holds the token; otherwise a 401/403 (or 429), audited and coalesced per address."""
-    backend = request.app[BACKEND]
+    commands = request.app[COMMANDS]
     token = request.app[TOKEN]
     remote = request.remote or "?"
     if not token.configured or not token.check(request):
         why = "refused" if not token.configured else "unauthorized"
-        wait = await backend.control.refused(remote, action, item, why)
+        wait = await commands.refused(remote, action, item, why)
         if wait is not None:
             raise json_error(
                 web.HTTPTooManyRequests, "too many refused requests from this address", **{"Retry-After": f"{wait:.0f}"}
@@ -52,9 +52,8 @@ async def act(request: web.Request) -> web.Response:
     name, action = request.match_info["name"], request.match_info["action"]
     if action not in ACTIONS:
         raise not_found(f"no action {action!r}; actions: {', '.join(ACTIONS)}")
-    backend = request.app[BACKEND]
     actor = await authorize(request, action, name)
-    control = backend.control
+    control = request.app[COMMANDS]
     calls: dict[str, Callable[[], Awaitable[dict[str, Any]]]] = {
         "run": lambda: control.run_now(name, actor),
         "restart": lambda: control.restart(name, actor),

@@ -12,11 +12,12 @@ from aiohttp import web
 from supervisor.core.report import run_report
 from supervisor.core.times import iso as _iso
 from supervisor.core.uptime import uptime
+from supervisor.runtime.ports import CommandPort, ReadPort
 from supervisor.web import params
-from supervisor.web.backend import Backend
 from supervisor.web.cache import ViewCache
 
-BACKEND = web.AppKey("backend", Backend)
+READ = web.AppKey("read", ReadPort)
+COMMANDS = web.AppKey("commands", CommandPort)
 CACHE = web.AppKey("cache", ViewCache)
 WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 
@@ -27,9 +28,15 @@ def not_found(what: str) -> web.HTTPNotFound:
 
 
 async def health(request: web.Request) -> web.Response:
-    """Aggregate health from the latest view; 503 when a critical item has a problem."""
-    body, status = request.app[CACHE].health()
-    return web.Response(body=body, status=status, content_type="application/json")
+    """Aggregate health from the latest view; 503 when a critical item has a problem.
+
+    The answer is encoded once per view and served as it is; a client that has this
+    view (``If-None-Match`` with its ETag) gets a 304 with no body.
+    """
+    encoded = request.app[CACHE].health()
+    if request.headers.get("If-None-Match") == encoded.etag and encoded.status == 200:
+        return web.Response(status=304, headers=encoded.not_modified)
+    return web.Response(body=encoded.body, status=encoded.status, headers=encoded.headers)
 
 
 async def items(request: web.Request) -> web.Response:
@@ -61,8 +68,8 @@ async def item(request: web.Request) -> web.Response:
     view = request.app[CACHE].view()
     if name not in view.items:
         raise not_found(f"no supervised item {name!r}")
-    backend = request.app[BACKEND]
-    history = backend.recorder.history
+    backend = request.app[READ]
+    history = backend.history
     n = params.limit(request, 20)
     now = datetime.now(UTC)
     runs, transitions, first, spans = await asyncio.gather(
@@ -88,7 +95,7 @@ async def item(request: web.Request) -> web.Response:
 
 async def transitions(request: web.Request) -> web.Response:
     """Transitions, newest first (``item``, ``since``, ``limit``)."""
-    history = request.app[BACKEND].recorder.history
+    history = request.app[READ].history
     rows = await asyncio.to_thread(
         history.transitions, request.query.get("item"), params.since(request), params.limit(request)
     )
@@ -97,7 +104,7 @@ async def transitions(request: web.Request) -> web.Response:
 
 async def runs(request: web.Request) -> web.Response:
     """Runs of timers' services, newest first (``item``, ``since``, ``limit``)."""
-    history = request.app[BACKEND].recorder.history
+    history = request.app[READ].history
     rows = await asyncio.to_thread(
         history.runs, request.query.get("item"), params.since(request), params.limit(request)
     )
@@ -107,8 +114,8 @@ async def runs(request: web.Request) -> web.Response:
 async def run(request: web.Request) -> web.Response:
     """One run by id, with its output; a run still in progress (hung) comes from the supervisor's memory."""
     run_id = request.match_info["id"]
-    backend = request.app[BACKEND]
-    found = await asyncio.to_thread(backend.recorder.history.run, run_id)
+    backend = request.app[READ]
+    found = await asyncio.to_thread(backend.history.run, run_id)
     if found is None:
         for item, memory in backend.state.runs.items():
             for candidate in (memory.current, memory.last):
@@ -121,11 +128,10 @@ async def run(request: web.Request) -> web.Response:
 
 async def alerts(request: web.Request) -> web.Response:
     """The outbox: counts, pending, dead-lettered, recent."""
-    service = request.app[BACKEND].alerts
-    if service is None:
+    box = request.app[READ].outbox
+    if box is None:
         return web.json_response({"counts": {}, "pending": [], "dead": [], "recent": []})
     n = params.limit(request, 50)
-    box = service.outbox
     counts, pending, dead, recent = await asyncio.gather(
         asyncio.to_thread(box.counts),
         asyncio.to_thread(box.listing, "pending", n),
@@ -145,13 +151,13 @@ async def alerts(request: web.Request) -> web.Response:
 
 async def audit(request: web.Request) -> web.Response:
     """The audit log, newest first."""
-    history = request.app[BACKEND].recorder.history
+    history = request.app[READ].history
     return web.json_response({"audit": await asyncio.to_thread(history.audit_log, params.limit(request))})
 
 
 async def maintenance(request: web.Request) -> web.Response:
     """The supervisor's own maintenance tasks and health."""
-    backend = request.app[BACKEND]
-    tasks = await asyncio.to_thread(backend.recorder.history.maintenance)
-    counts = await asyncio.to_thread(backend.recorder.history.counts)
+    backend = request.app[READ]
+    tasks = await asyncio.to_thread(backend.history.maintenance)
+    counts = await asyncio.to_thread(backend.history.counts)
     return web.json_response({"tasks": tasks, "history_rows": counts, "supervisor": dict(backend.self_report())})

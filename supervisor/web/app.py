@@ -9,31 +9,16 @@ from pathlib import Path
 import structlog
 from aiohttp import web
 
+from supervisor.runtime.ports import CommandPort, ReadPort
 from supervisor.web import actions, api, pings, silences
 from supervisor.web.auth import Token
-from supervisor.web.backend import Backend
 from supervisor.web.cache import NotReady, ViewCache
+from supervisor.web.headers import security_headers
 from supervisor.web.openapi import spec
 
 log = structlog.get_logger("missionctl.web")
 STATIC = Path(__file__).parent / "static"
 MAX_BODY = 16 * 1024
-#: On every response: the dashboard is same-origin only, no inline script, never framed.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-    ),
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cross-Origin-Resource-Policy": "same-origin",
-}
-
-
-async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """Every response, errors and files included, carries the security headers."""
-    response.headers.update(SECURITY_HEADERS)
 
 
 @web.middleware
@@ -61,11 +46,12 @@ async def json_errors(
         return web.json_response({"error": "internal error", "status": 500}, status=500)
 
 
-def create_app(backend: Backend) -> web.Application:
-    """The whole HTTP service over a backend (the daemon)."""
+def create_app(backend: ReadPort, commands: CommandPort) -> web.Application:
+    """The whole HTTP service over the supervisor's two ports (what it reads, what it may ask for)."""
     app = web.Application(middlewares=[json_errors], client_max_size=MAX_BODY)
     app.on_response_prepare.append(security_headers)
-    app[api.BACKEND] = backend
+    app[api.READ] = backend
+    app[api.COMMANDS] = commands
     app[api.CACHE] = ViewCache(backend, backend.registry.server.snapshot_ttl)
     app[actions.TOKEN] = Token(backend.registry.server)
     openapi = json.dumps(spec()).encode()

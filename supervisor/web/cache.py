@@ -1,18 +1,32 @@
-"""Stale-while-revalidate over the daemon's view, and the cached /health body."""
+"""Stale-while-revalidate over the daemon's view, and the /health response encoded once per view."""
 
 from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
+from dataclasses import dataclass
+
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from supervisor.core.health import Health
-from supervisor.runtime.view import View, health_doc
-from supervisor.web.backend import Backend
+from supervisor.runtime.ports import ReadPort, View, health_doc
+from supervisor.web.headers import SECURITY_HEADERS
 
 
 class NotReady(Exception):
     """No view has been published yet (the first sweep is running)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """The /health answer of one view: body, status and headers, built once and served as they are."""
+
+    seq: int
+    body: bytes
+    status: int
+    etag: str
+    headers: CIMultiDictProxy[str]
+    not_modified: CIMultiDictProxy[str]  # the headers of a 304 to a client that has this view
 
 
 class ViewCache:
@@ -22,34 +36,39 @@ class ViewCache:
     and happens in the daemon's loop (requests never wait for it, never touch D-Bus).
     """
 
-    def __init__(self, backend: Backend, ttl_s: float) -> None:
+    def __init__(self, backend: ReadPort, ttl_s: float) -> None:
         self.backend = backend
         self.ttl_s = ttl_s
         self.refreshes = 0
         self._asked_for = -1
-        self._health: tuple[int, int, bytes, int] | None = None
+        self._seen = -1
+        self._stale_at = 0.0  # unix time at which the latest view is older than ttl
+        self._health: Encoded | None = None
 
     def view(self) -> View:
         """The latest view (possibly stale: then one refresh is requested)."""
         view = self.backend.view
         if view is None:
             raise NotReady()
-        age = (datetime.now(UTC) - view.generated_at).total_seconds()
-        if age > self.ttl_s and self._asked_for != view.seq:
+        if view.seq != self._seen:
+            self._seen, self._stale_at = view.seq, view.generated_at.timestamp() + self.ttl_s
+        if self._asked_for != view.seq and time.time() > self._stale_at:
             self._asked_for = view.seq
             self.refreshes += 1
             self.backend.request_refresh()
         return view
 
-    def health(self) -> tuple[bytes, int]:
-        """The /health body and status; serialized at most once per view per second."""
+    def health(self) -> Encoded:
+        """The /health answer of the latest view (encoded when the view is first asked for)."""
         view = self.view()
-        second = int(time.time())
         cached = self._health
-        if cached is not None and cached[0] == view.seq and cached[1] == second:
-            return cached[2], cached[3]
-        doc = health_doc(view, datetime.now(UTC))
-        body = json.dumps(doc).encode()
+        if cached is not None and cached.seq == view.seq:
+            return cached
+        doc = health_doc(view)
+        body = json.dumps(doc, separators=(",", ":")).encode()
+        etag = f'"{view.seq:x}-{int(view.generated_at.timestamp() * 1000):x}"'
+        common = {**SECURITY_HEADERS, "ETag": etag, "Cache-Control": "no-cache"}
+        headers = CIMultiDictProxy(CIMultiDict({"Content-Type": "application/json", **common}))
         status = 503 if doc["status"] == Health.DOWN else 200
-        self._health = (view.seq, second, body, status)
-        return body, status
+        self._health = Encoded(view.seq, body, status, etag, headers, CIMultiDictProxy(CIMultiDict(common)))
+        return self._health

@@ -12,7 +12,7 @@ from supervisor.core.health import Health
 from supervisor.core.model import Status
 from supervisor.core.probes import BUCKETS
 from supervisor.core.times import parse
-from supervisor.web.backend import Backend
+from supervisor.runtime.ports import ReadPort
 
 
 def _ts(text: str | None) -> float | None:
@@ -23,7 +23,7 @@ def _ts(text: str | None) -> float | None:
 class ViewCollector(Collector):
     """Every metric is computed from the view at scrape time; nothing touches D-Bus."""
 
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: ReadPort) -> None:
         self.backend = backend
 
     def collect(self) -> Iterator[Metric]:
@@ -134,7 +134,7 @@ class ViewCollector(Collector):
         yield pings
 
 
-def registry_for(backend: Backend) -> CollectorRegistry:
+def registry_for(backend: ReadPort) -> CollectorRegistry:
     """A fresh registry holding only this app's collector."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(ViewCollector(backend))

@@ -21,7 +21,7 @@ from aiohttp import web
 from supervisor.config.alerts import ServerSpec
 from supervisor.core.pings import OUTPUT_KEEP, PingEvent, PingKind
 from supervisor.notifiers.secrets import SecretUnavailable, resolve
-from supervisor.web.api import BACKEND
+from supervisor.web.api import COMMANDS, READ
 
 READ_AT_MOST = 100 * 1024
 RATE, BURST = 20.0, 60.0
@@ -123,8 +123,7 @@ async def ping(request: web.Request) -> web.Response:
     """Record one push heartbeat."""
     key, name = request.match_info["key"], request.match_info["name"]
     parsed = _kind(request.match_info.get("what", ""))
-    backend = request.app[BACKEND]
-    if not request.app[PING_KEY].matches(key) or name not in backend.registry.pings or parsed is None:
+    if not request.app[PING_KEY].matches(key) or name not in request.app[READ].registry.pings or parsed is None:
         return _not_found()
     if not request.app[BUCKETS].take(name, time.monotonic()):
         return web.Response(
@@ -135,7 +134,7 @@ async def ping(request: web.Request) -> web.Response:
         )
     kind, code = parsed
     body = await _body(request)
-    backend.ping(PingEvent(name, request.app[IDS].next(), kind, datetime.now(UTC), code, body))
+    request.app[COMMANDS].ping(PingEvent(name, request.app[IDS].next(), kind, datetime.now(UTC), code, body))
     return _answer("OK")
 
 

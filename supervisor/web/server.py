@@ -6,9 +6,9 @@ import structlog
 from aiohttp import web
 
 from supervisor.config.registry import Registry
+from supervisor.runtime.ports import CommandPort, ReadPort
 from supervisor.web.actions import TOKEN
 from supervisor.web.app import create_app
-from supervisor.web.backend import Backend
 from supervisor.web.pings import PING_KEY
 
 log = structlog.get_logger("missionctl.web")
@@ -17,16 +17,17 @@ log = structlog.get_logger("missionctl.web")
 class WebServer:
     """Start/stop the HTTP service on ``server.listen``."""
 
-    def __init__(self, backend: Backend) -> None:
-        self.backend = backend
+    def __init__(self, read: ReadPort, commands: CommandPort) -> None:
+        self.read = read
+        self.commands = commands
         self.runner: web.AppRunner | None = None
         self.app: web.Application | None = None
 
     async def start(self) -> None:
         """Bind and serve."""
-        spec = self.backend.registry.server
+        spec = self.read.registry.server
         host, port = spec.host_port
-        app = self.app = create_app(self.backend)
+        app = self.app = create_app(self.read, self.commands)
         self.runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self.runner.setup()
         try:

@@ -9,17 +9,17 @@ from aiohttp import web
 
 from supervisor.config.quiet import check_glob
 from supervisor.core.times import iso
-from supervisor.runtime.control import BadSilence, silence_report
+from supervisor.runtime.ports import BadSilence, silence_report
 from supervisor.web import params
 from supervisor.web.actions import authorize, json_error
-from supervisor.web.api import BACKEND, not_found
+from supervisor.web.api import COMMANDS, READ, not_found
 
 MAX_REASON = 500
 
 
 async def listing(request: web.Request) -> web.Response:
     """GET: the silences in force, the maintenance windows (open now or next), and who is quiet now."""
-    backend = request.app[BACKEND]
+    backend = request.app[READ]
     now = datetime.now(UTC)
     windows = []
     for window in backend.registry.windows():
@@ -54,7 +54,7 @@ async def create(request: web.Request) -> web.Response:
         raise params.bad_request(f"reason: expected text of at most {MAX_REASON} characters")
     until = params.silence_until(body)
     try:
-        made: dict[str, Any] = await request.app[BACKEND].control.silence(pattern, until, reason, actor)
+        made: dict[str, Any] = await request.app[COMMANDS].silence(pattern, until, reason, actor)
     except BadSilence as exc:
         raise params.bad_request(str(exc)) from None
     return web.json_response(made, status=201)
@@ -65,7 +65,7 @@ async def delete(request: web.Request) -> web.Response:
     silence_id = request.match_info["id"]
     actor = await authorize(request, "unsilence", silence_id)
     try:
-        done = await request.app[BACKEND].control.unsilence(silence_id, actor)
+        done = await request.app[COMMANDS].unsilence(silence_id, actor)
     except BadSilence as exc:
         raise not_found(str(exc)) from None
     return web.json_response(done)

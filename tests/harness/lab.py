@@ -79,7 +79,8 @@ class Lab:
         )
 
     def check(self, *extra: str) -> tuple[int, dict[str, dict[str, Any]]]:
-        r = self.cli("check", "--user", "--json", "--registry", str(self.registry), *extra)
+        """systemd's truth, swept by the CLI itself (never the running supervisor's view)."""
+        r = self.cli("check", "--user", "--json", "--sweep", "--registry", str(self.registry), *extra)
         assert r.returncode in (0, 1), r.stderr
         return r.returncode, {i["name"]: i for i in json.loads(r.stdout)["items"]}
 

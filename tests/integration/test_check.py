@@ -128,3 +128,31 @@ def test_status_and_check_keep_working_from_the_running_configuration(lab: Lab) 
     assert [i["name"] for i in json.loads(r.stdout)["items"]] == [t]
     missing = lab.cli("check", "--user", "--registry", str(lab.dir / "nowhere.yaml"))
     assert missing.returncode == 2
+
+
+def test_check_and_status_answer_from_the_running_supervisor_and_say_so(lab: Lab) -> None:
+    good = lab.timer("good", "OnActiveSec=0\nOnUnitActiveSec=1h")
+    bad = lab.service("bad", "ExecStart=/bin/sh -c 'exit 4'")
+    lab.write_registry(f"  {good}: {{}}\n  {bad}: {{}}\n")
+    swept = wait_until(lambda: (i := lab.check()[1])[bad]["status"] == "down" and i[good]["last_result"] and i)
+    daemon = lab.start_daemon()
+    wait_until(lambda: lab.status_of(bad) == "down", what="the supervisor sees the failure")
+
+    r = lab.cli("check", "--user", "--json", "--registry", str(lab.registry))
+    assert r.returncode == 1, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["source"]["from"] == "supervisor" and 0 <= doc["source"]["age_s"] < 120
+    assert doc["health"] == "degraded" and doc["status"] == "problem"
+    live = {i["name"]: i for i in doc["items"]}
+    assert {n: (i["status"], i["last_result"]) for n, i in live.items()} == {
+        n: (i["status"], i["last_result"]) for n, i in swept.items()
+    }
+    table = lab.cli("status", "--user", "--registry", str(lab.registry)).stdout
+    assert "(the running supervisor's view, " in table and "supervisor daemon: running" in table
+    forced = json.loads(lab.cli("check", "--user", "--json", "--sweep", "--registry", str(lab.registry)).stdout)
+    assert forced["source"]["from"] == "sweep"
+
+    lab.stop_daemon(daemon)
+    r = lab.cli("check", "--user", "--json", "--registry", str(lab.registry))
+    assert r.returncode == 1 and json.loads(r.stdout)["source"]["from"] == "sweep"
+    assert "supervisor's view" not in lab.cli("status", "--user", "--registry", str(lab.registry)).stdout

@@ -1,6 +1,6 @@
 """A real supervisor, in this process, on the shared private systemd --user manager.
 
-The API is exercised with aiohttp's test client over ``create_app(daemon)``:
+The API is exercised with aiohttp's test client over ``create_app(daemon, daemon.control)``:
 the daemon itself observes, decides and restarts against the real manager.
 """
 
@@ -63,7 +63,7 @@ async def start_supervisor(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> AsyncIt
         while daemon.view is None and time.monotonic() < deadline and not task.done():
             await asyncio.sleep(0.05)
         assert daemon.view is not None, task
-        client = TestClient(TestServer(create_app(daemon)))
+        client = TestClient(TestServer(create_app(daemon, daemon.control)))
         await client.start_server()
         made.append((daemon, task, client))
         return Supervised(lab, daemon, client)

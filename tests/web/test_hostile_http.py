@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from supervisor.web.app import SECURITY_HEADERS
+from supervisor.web.headers import SECURITY_HEADERS
 from tests.harness.lab import Lab
 from tests.harness.rawhttp import get, post, raw
 
