@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -70,6 +71,7 @@ def bench_http(
     python: str = sys.executable,
     seconds: int = 10,
     connections: tuple[int, ...] = (100, 1000),
+    rounds: int = 3,
 ) -> dict[str, Any]:
     port, bare_port = 18801, 18802
     names = [f"bench{i:04d}.timer" for i in range(items)]
@@ -96,21 +98,36 @@ def bench_http(
         _wait(f"http://127.0.0.1:{bare_port}/health")
         figures: dict[str, Any] = {}
         for conns in connections:
+            # interleaved rounds (ours, bare, ours, ...) and their medians: a 2-core machine's noise
+            # moves single runs by several percent
             calls_before = json.loads(_get(f"http://127.0.0.1:{port}/api/maintenance"))["supervisor"]["dbus_calls"]
-            ours = wrk(f"http://127.0.0.1:{port}/health", seconds, conns)
+            runs = [
+                (
+                    wrk(f"http://127.0.0.1:{port}/health", seconds, conns),
+                    wrk(f"http://127.0.0.1:{bare_port}/health", seconds, conns),
+                )
+                for _ in range(rounds)
+            ]
             calls_after = json.loads(_get(f"http://127.0.0.1:{port}/api/maintenance"))["supervisor"]["dbus_calls"]
-            baseline = wrk(f"http://127.0.0.1:{bare_port}/health", seconds, conns)
+            ours = {k: statistics.median(r[0][k] for r in runs) for k in ("rps", "p99_ms")}
+            baseline = {k: statistics.median(r[1][k] for r in runs) for k in ("rps", "p99_ms")}
             figures |= {
-                f"/health ({items} items, {len(body)} B body) req/s at {conns} connections": ours["rps"],
+                f"/health ({items} items, {len(body)} B body) req/s at {conns} connections (median of {rounds})": ours[
+                    "rps"
+                ],
                 f"/health p99 at {conns} connections, ms": ours["p99_ms"],
-                f"/health non-2xx responses / socket errors at {conns}": ours["non_2xx"] + ours["socket_errors"],
+                f"/health non-2xx responses / socket errors at {conns}": sum(
+                    r[0]["non_2xx"] + r[0]["socket_errors"] for r in runs
+                ),
                 f"baseline: bare aiohttp handler, same body, req/s at {conns}": baseline["rps"],
                 f"baseline: bare aiohttp handler p99 at {conns}, ms": baseline["p99_ms"],
-                f"baseline: bare handler non-2xx / socket errors at {conns}": baseline["non_2xx"]
-                + baseline["socket_errors"],
+                f"baseline: bare handler non-2xx / socket errors at {conns}": sum(
+                    r[1]["non_2xx"] + r[1]["socket_errors"] for r in runs
+                ),
                 f"/health throughput vs bare handler at {conns}, %": 100 * ours["rps"] / baseline["rps"],
                 f"/health p99 / bare p99 at {conns}": ours["p99_ms"] / baseline["p99_ms"],
-                f"D-Bus calls per /health request at {conns}": (calls_after - calls_before) / max(1, ours["requests"]),
+                f"D-Bus calls per /health request at {conns}": (calls_after - calls_before)
+                / max(1, sum(r[0]["requests"] for r in runs)),
             }
     finally:
         daemon.terminate()

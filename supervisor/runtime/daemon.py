@@ -383,6 +383,10 @@ class Daemon:
         assert self.view is not None
         if not self._ready:
             self._ready = True
+            # what is loaded by now (modules, the registry) lives as long as the process: out of the
+            # collector's sight, so its collections walk only what serving and deciding allocate
+            gc.collect()
+            gc.freeze()
             notify.ready(self.view.summary)
             log.info("ready", items=len(decision.assessments), summary=self.view.summary)
         elif only is None:  # the status line is refreshed by whole steps (at least every second when busy)

@@ -14,7 +14,8 @@ from supervisor.core.times import iso as _iso
 from supervisor.core.uptime import uptime
 from supervisor.runtime.ports import CommandPort, ReadPort
 from supervisor.web import params
-from supervisor.web.cache import ViewCache
+from supervisor.web.cache import NotReady, ViewCache
+from supervisor.web.errors import failed, not_ready
 
 READ = web.AppKey("read", ReadPort)
 COMMANDS = web.AppKey("commands", CommandPort)
@@ -33,7 +34,12 @@ async def health(request: web.Request) -> web.Response:
     The answer is encoded once per view and served as it is; a client that has this
     view (``If-None-Match`` with its ETag) gets a 304 with no body.
     """
-    encoded = request.app[CACHE].health()
+    try:
+        encoded = request.app[CACHE].health()
+    except NotReady:
+        return not_ready()
+    except Exception:  # noqa: BLE001 - failed() logs it with its traceback
+        return failed(request)
     if request.headers.get("If-None-Match") == encoded.etag and encoded.status == 200:
         return web.Response(status=304, headers=encoded.not_modified)
     return web.Response(body=encoded.body, status=encoded.status, headers=encoded.headers)

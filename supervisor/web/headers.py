@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from aiohttp import web
-
 #: On every response: the dashboard is same-origin only, no inline script, never framed.
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -15,9 +13,3 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cross-Origin-Resource-Policy": "same-origin",
 }
-
-
-async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """Every response, errors and files included, carries the security headers (prebuilt ones already do)."""
-    if "X-Frame-Options" not in response.headers:
-        response.headers.update(SECURITY_HEADERS)

@@ -22,6 +22,7 @@ from supervisor.config.alerts import ServerSpec
 from supervisor.core.pings import OUTPUT_KEEP, PingEvent, PingKind
 from supervisor.notifiers.secrets import SecretUnavailable, resolve
 from supervisor.web.api import COMMANDS, READ
+from supervisor.web.errors import guard
 
 READ_AT_MOST = 100 * 1024
 RATE, BURST = 20.0, 60.0
@@ -144,5 +145,5 @@ def add_routes(app: web.Application, spec: ServerSpec) -> None:
     app[BUCKETS] = Buckets()
     app[IDS] = Ids()
     for path in ("/ping/{key}/{name}", "/ping/{key}/{name}/{what}"):
-        app.router.add_get(path, ping)  # HEAD too
-        app.router.add_post(path, ping)
+        app.router.add_get(path, guard(ping))  # HEAD too
+        app.router.add_post(path, guard(ping))

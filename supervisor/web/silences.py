@@ -13,6 +13,7 @@ from supervisor.runtime.ports import BadSilence, silence_report
 from supervisor.web import params
 from supervisor.web.actions import authorize, json_error
 from supervisor.web.api import COMMANDS, READ, not_found
+from supervisor.web.errors import guard
 
 MAX_REASON = 500
 
@@ -73,9 +74,9 @@ async def delete(request: web.Request) -> web.Response:
 
 def add_routes(app: web.Application) -> None:
     """Mount the endpoints."""
-    app.router.add_get("/api/silences", listing)
-    app.router.add_post("/api/silences", create)
-    app.router.add_delete("/api/silences/{id}", delete)
+    app.router.add_get("/api/silences", guard(listing))
+    app.router.add_post("/api/silences", guard(create))
+    app.router.add_delete("/api/silences/{id}", guard(delete))
 
 
 __all__ = ["add_routes", "json_error"]

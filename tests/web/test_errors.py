@@ -1,0 +1,80 @@
+"""Errors are JSON without a middleware: guarded handlers, the router's own errors, /health's two failures."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from structlog.testing import capture_logs
+
+from supervisor.web.cache import NotReady
+from supervisor.web.errors import finish, guard
+from supervisor.web.headers import SECURITY_HEADERS
+
+
+async def _bug(request: web.Request) -> web.Response:
+    raise RuntimeError("secret detail")
+
+
+async def _starting(request: web.Request) -> web.Response:
+    raise NotReady()
+
+
+async def _plain(request: web.Request) -> web.Response:
+    raise web.HTTPUnauthorized(headers={"WWW-Authenticate": "Bearer", "X-Internal": "leak"})
+
+
+async def _ok(request: web.Request) -> web.Response:
+    return web.Response(text="fine")
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[TestClient[web.Request, web.Application]]:
+    app = web.Application()
+    app.on_response_prepare.append(finish)
+    for path, handler in (("/bug", _bug), ("/starting", _starting), ("/plain", _plain), ("/ok", _ok)):
+        app.router.add_get(path, guard(handler))
+    async with TestClient(TestServer(app, host="127.0.0.1")) as c:  # a real server on loopback
+        yield c
+
+
+async def test_a_bug_is_a_json_500_logged_with_its_traceback_and_nothing_leaks(client: TestClient) -> None:  # type: ignore[type-arg]
+    with capture_logs() as logs:
+        r = await client.get("/bug")
+        assert (r.status, await r.json()) == (500, {"error": "internal error", "status": 500})
+    assert [e["event"] for e in logs] == ["http_handler_failed"] and logs[0]["path"] == "/bug"
+    assert "secret detail" not in await r.text()
+
+
+async def test_not_ready_is_a_503_with_retry_after(client: TestClient) -> None:  # type: ignore[type-arg]
+    r = await client.get("/starting")
+    assert r.status == 503 and r.headers["Retry-After"] == "1"
+    assert (await r.json())["error"] == "starting: first sweep not finished"
+
+
+async def test_a_plain_http_error_becomes_json_and_keeps_only_the_headers_that_matter(client: TestClient) -> None:  # type: ignore[type-arg]
+    r = await client.get("/plain")
+    assert (r.status, await r.json()) == (401, {"error": "Unauthorized", "status": 401})
+    assert r.headers["WWW-Authenticate"] == "Bearer" and "X-Internal" not in r.headers
+
+
+@pytest.mark.parametrize(("method", "path", "status"), [("GET", "/nowhere", 404), ("POST", "/ok", 405)])
+async def test_the_routers_own_errors_are_json_with_security_headers(
+    client: TestClient,  # type: ignore[type-arg]
+    method: str,
+    path: str,
+    status: int,
+) -> None:
+    r = await client.request(method, path)
+    body = await r.read()
+    assert r.status == status and r.content_type == "application/json"
+    assert int(r.headers["Content-Length"]) == len(body) and (await r.json())["status"] == status
+    assert all(r.headers[k] == v for k, v in SECURITY_HEADERS.items())
+
+
+async def test_a_good_answer_carries_the_security_headers_untouched(client: TestClient) -> None:  # type: ignore[type-arg]
+    r = await client.get("/ok")
+    assert (r.status, await r.text()) == (200, "fine")
+    assert all(r.headers[k] == v for k, v in SECURITY_HEADERS.items())
