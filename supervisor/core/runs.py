@@ -231,8 +231,12 @@ def _torn(svc: ServiceRun, key: str, running: bool, last: Run | None) -> bool:
 
     When a start begins between those calls, a look can show the new run's id with the last run's
     result and timestamps (a "finished" run that is the last one again), or the last run's id on a
-    unit that is running again. Neither is a run; the signals bring another look.
+    unit that is running again. Or a unit seen stopped whose main process has started and not
+    exited: the next run began between reading the unit's state (and its result) and its
+    timestamps. Neither is a run; the signals bring another look.
     """
+    if not running and svc.started_at is not None and svc.exited_at is None:
+        return True
     if last is None:
         return False
     if running:

@@ -18,7 +18,7 @@ import signal
 import sys
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,20 +30,20 @@ from supervisor.adapters.lock import StateLock
 from supervisor.adapters.outbox import Outbox
 from supervisor.adapters.statefile import StateStore
 from supervisor.adapters.systemd.client import ConnectionLost, SystemdError
-from supervisor.adapters.systemd.signals import SignalEvent, UnitChanged, UnitsReshaped
+from supervisor.adapters.systemd.signals import SignalEvent
 from supervisor.config.registry import Registry
-from supervisor.core.alerts import RECHECK_S, unconfirmed
+from supervisor.core.alerts import unconfirmed
 from supervisor.core.decide import Action, Decision, Escalate, Restart, decide, next_wakeup, with_outputs
-from supervisor.core.health import critical_problems
 from supervisor.core.model import ProbeSpec, Trigger
 from supervisor.core.pings import PingEvent
-from supervisor.core.probes import ProbeResult, matters, shown_target
+from supervisor.core.probes import ProbeResult, matters
 from supervisor.core.runs import RunFinished, RunStats
 from supervisor.core.state import State, Transition
 from supervisor.notifiers.build import alert_policy
 from supervisor.notifiers.secrets import SecretUnavailable, resolve
 from supervisor.runtime.alerting import AlertService
 from supervisor.runtime.control import Control
+from supervisor.runtime.focus import Focus
 from supervisor.runtime.intake import Intake
 from supervisor.runtime.link import SystemdLink
 from supervisor.runtime.observe import Snapshot, observe_all, observe_items
@@ -52,19 +52,16 @@ from supervisor.runtime.ports import CommandPort, ReadPort, Server
 from supervisor.runtime.prober import Prober
 from supervisor.runtime.recorder import Recorder
 from supervisor.runtime.reload import Reloader
-from supervisor.runtime.selfping import SelfPinger, Verdict
+from supervisor.runtime.selfping import SelfPinger, Verdict, verdict
+from supervisor.runtime.statewriter import StateWriter
 from supervisor.runtime.view import View, build_view
 
 log = structlog.get_logger("missionctl")
 
 HEARTBEAT_EVERY_S = 30.0
-SAVE_SOON_S = 0.5  # a state change that needs no urgent write (a run started) is written within this
 COALESCE_S = 0.005  # a burst of signals (a run ending sends several) folded into one step
-RESHAPE_MIN_GAP_S = 5.0
 GIL_SWITCH_S = 0.001
 PING_BATCH_S = 0.25  # pings arriving together are folded into one step, at most this late
-SELF_PING_STALE_S = 120.0  # a supervisor whose last decision is older than this is not healthy: no self ping
-WHOLE_EVERY_S = 1.0  # a step for signals, pings or probe results decides only their items, this long at most
 
 
 class Daemon:
@@ -96,7 +93,6 @@ class Daemon:
         self.loop_lag_s = 0.0
         self.alerting = alert_policy(registry)
         self.windows = registry.windows()
-        self._observed: set[str] | None = None
         self._reload_channels = False
         self.link = SystemdLink(user, address, on_events=self._on_signals, on_lost=lambda: self._wake.set())
         self.worker = self.link.worker
@@ -104,26 +100,16 @@ class Daemon:
         self.intake = Intake()
         self.pings_received: dict[str, int] = {}
         self._ping_wake: asyncio.TimerHandle | None = None
-        self._whole_at: datetime | None = None  # the last step that decided every item
-        self._changed = False  # an operator's change: the next step decides every item
         self._backlog = False  # pings are left over from the last step
         self.prober = Prober(self._on_probe, eager=self._eager)
         self.self_ping: SelfPinger | None = None
-        self._saved: State | None = None  # the state last written to the file
-        self._save_lock = asyncio.Lock()
-        self._save_soon: asyncio.Task[None] | None = None
+        self.writer = StateWriter(self.store, lambda: self.state)
         self.stats: dict[str, RunStats] = {}
         self.snapshot: Snapshot | None = None
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
-        self._dirty: set[str] = set()
-        self._recheck: set[str] = set()  # unconfirmed problems, read again at _recheck_at
-        self._recheck_at: float | None = None
-        self._full = True
-        self._full_at = 0.0
-        self._next_full_at = 0.0
+        self.focus = Focus()  # what the next step reads and decides
         self._reload = False
-        self._deadline: datetime | None = None
         self._ready = False
         self._tasks: list[asyncio.Task[None]] = []
         self.control = Control(self)  # the command port
@@ -147,7 +133,7 @@ class Daemon:
         sys.setswitchinterval(GIL_SWITCH_S)
         self.lock.acquire()
         self.reloader.start(self.registry)
-        self.state = self._saved = self.store.load()
+        self.state = self.writer.load()
         state_dir = self.registry.state_dir
         self.recorder = Recorder(state_dir / "history.sqlite3")
         self.stats = await self.recorder.stats()
@@ -186,8 +172,7 @@ class Daemon:
         notify.stopping()
         for task in self._tasks:
             task.cancel()
-        if self._save_soon is not None:
-            self._save_soon.cancel()
+        self.writer.cancel()
         if self._ping_wake is not None:
             self._ping_wake.cancel()
         if self.server is not None:
@@ -198,7 +183,7 @@ class Daemon:
         # ... and those already answered 200 are folded in before the state is written, not dropped
         while self.snapshot is not None and self.intake.pending:
             await self._decide_and_act(self.snapshot)
-        await self._write_state()  # what a pending background save would have written
+        await self.writer.write()  # what a pending background save would have written
         if self.alerts is not None:
             await self.alerts.stop()
             self.alerts.close()
@@ -219,25 +204,9 @@ class Daemon:
     async def change_state(self, change: Callable[[State], State]) -> None:
         """Apply an operator's change (pause/resume), persist it, and decide again at once."""
         self.state = change(self.state)
-        self._changed = True
-        await self._persist(urgent=True)
+        self.focus.changed = True
+        await self.writer.persist(urgent=True)
         self._wake.set()
-
-    async def _persist(self, urgent: bool) -> None:
-        """Write the state now (``urgent``), or within SAVE_SOON_S; either way the latest state wins."""
-        if urgent:
-            await self._write_state()
-        elif self._save_soon is None or self._save_soon.done():
-            self._save_soon = asyncio.create_task(self._write_state(delay=SAVE_SOON_S))
-
-    async def _write_state(self, delay: float = 0.0) -> None:
-        if delay:
-            await asyncio.sleep(delay)
-        async with self._save_lock:
-            state = self.state
-            if state is not self._saved:
-                await asyncio.to_thread(self.store.save, state)
-                self._saved = state
 
     # the loop ------------------------------------------------------------------
 
@@ -254,7 +223,7 @@ class Daemon:
         if not self.link.connected:
             if not await self.link.connect():
                 return
-            self._full = True
+            self.focus.full = True
         try:
             await self._observe()
         except ConnectionLost as exc:
@@ -271,50 +240,37 @@ class Daemon:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), self.link.backoff)
             return
-        if self._backlog and not (self._full or self._reload):
+        focus = self.focus
+        if self._backlog and not (focus.full or self._reload):
             self._backlog = False
             self._wake.clear()
             await asyncio.sleep(0)  # the rest of a burst of pings: after the requests waiting, at once
             return
-        if self._wake.is_set() or self._full or self._reload:
+        if self._wake.is_set() or focus.full or self._reload:
             self._wake.clear()
             await asyncio.sleep(COALESCE_S)  # let a burst of signals arrive
             return
-        now = datetime.now(UTC)
-        waits = [HEARTBEAT_EVERY_S, self._next_full_at - loop.time()]
-        if self._deadline is not None:
-            waits.append((self._deadline - now).total_seconds() + 0.001)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), max(0.0, min(waits)))
+            await asyncio.wait_for(self._wake.wait(), focus.wait_s(datetime.now(UTC), loop.time(), HEARTBEAT_EVERY_S))
         self._wake.clear()
-        if loop.time() >= self._next_full_at:
-            self._full = True
+        focus.full_due(loop.time())
 
     async def _observe(self) -> None:
         loop = asyncio.get_running_loop()
         calls = self.worker.client.calls
-        if self._full or self.snapshot is None:
-            self._full, self._dirty, self._observed = False, set(), None
-            self._recheck, self._recheck_at = set(), None
+        if self.focus.full or self.snapshot is None:
             registry = self.registry
             started = loop.time()
+            self.focus.swept(started, registry.resync_every)  # signals arriving during the sweep: read again
             self.snapshot = await self.worker.run(lambda c: observe_all(c, registry))
-            self._full_at = loop.time()
-            self._next_full_at = self._full_at + registry.resync_every
+            self.focus.full_at = loop.time()
+            self.focus.next_full_at = self.focus.full_at + registry.resync_every
             log.debug("full_sweep", items=len(self.snapshot.policies), seconds=round(loop.time() - started, 3))
             release_memory()
         else:
-            deadline = self._deadline is not None and datetime.now(UTC) >= self._deadline
-            if self._recheck_at is not None and (deadline or loop.time() >= self._recheck_at):
-                # unconfirmed problems are read again when a deadline comes (a settle delay ends: the
-                # step that may announce them needs a fresh look) or RECHECK_S after they were seen
-                self._dirty |= self._recheck
-                self._recheck, self._recheck_at = set(), None
-            if not self._dirty:
-                self._observed = set()
+            names = self.focus.to_read(datetime.now(UTC), loop.time())
+            if not names:
                 return
-            names, self._dirty = self._dirty, set()
-            self._observed = names
             snapshot = self.snapshot
             self.snapshot = await self.worker.run(lambda c: observe_items(c, snapshot, names))
         log.debug("observed", items=len(self.snapshot.observations), calls=self.worker.client.calls - calls)
@@ -322,16 +278,15 @@ class Daemon:
     async def _decide_and_act(self, snapshot: Snapshot) -> None:
         now = datetime.now(UTC)
         probes, pings = self.intake.take()
-        only = self._intake_only(probes.keys() | pings.keys(), now)
-        if self._observed is not None:  # what arrived counts as looked at, towards confirm
-            self._observed = self._observed | probes.keys() | pings.keys()
+        focus = self.focus
+        only = focus.scope(probes.keys() | pings.keys(), now, self.view is not None)
         decision = decide(
             snapshot.policies,
             snapshot.observations,
             self.state,
             now,
             alerting=self.alerting,
-            observed=self._observed,
+            observed=focus.observed,
             stats=self.stats,
             probes=probes,
             pings=pings,
@@ -339,8 +294,6 @@ class Daemon:
             carried=self.view.decision.assessments if self.view and only is not None else None,
             windows=self.windows,
         )
-        if only is None:
-            self._whole_at = now
         redact = self.alerts.channels.redact if self.alerts and self.alerts.channels else None
         outputs = await read_outputs(decision.output, redact) if decision.output else {}
         decision = with_outputs(decision, outputs)
@@ -358,7 +311,7 @@ class Daemon:
             urgent = bool(decision.actions or decision.alerts) or any(
                 isinstance(f, RunFinished) and f.run.trigger is not Trigger.PING for f in decision.runs
             )
-            await self._persist(urgent)
+            await self.writer.persist(urgent)
         for transition in decision.transitions:
             _log_transition(transition)
         for action in decision.actions:
@@ -366,17 +319,8 @@ class Daemon:
         if decision.alerts:
             self.alerts.wake()
         await self.recorder.record(decision, outputs, self.prober.minutes())
-        deadline = next_wakeup(
-            snapshot.policies, snapshot.observations, decision, now, self.alerting, only, self.windows
-        )
-        if only is not None and self._deadline is not None and self._deadline > now:
-            deadline = min(deadline, self._deadline) if deadline else self._deadline  # the others' moments
-        self._deadline = deadline
-        # problems not yet confirmed are looked at again RECHECK_S later (the deadline wakes the loop then),
-        # not at every step: a busy host's steps would re-read them all each time
-        self._recheck |= set(unconfirmed(decision.state, only))
-        if self._recheck and self._recheck_at is None:
-            self._recheck_at = asyncio.get_running_loop().time() + RECHECK_S
+        wakeup = next_wakeup(snapshot.policies, snapshot.observations, decision, now, self.alerting, only, self.windows)
+        focus.decided(now, only, wakeup, unconfirmed(decision.state, only), asyncio.get_running_loop().time())
         self._publish(snapshot, decision, now)
         if self.intake.waiting:  # a burst larger than one step: the rest in the next ones
             self._backlog = True
@@ -391,26 +335,6 @@ class Daemon:
             log.info("ready", items=len(decision.assessments), summary=self.view.summary)
         elif only is None:  # the status line is refreshed by whole steps (at least every second when busy)
             notify.status(self.view.summary)
-
-    def _intake_only(self, arrived: set[str], now: datetime) -> set[str] | None:
-        """The items to decide in a step woken by systemd's signals, pings or probe results; None: every item.
-
-        Those re-read and those that sent something are decided (with what depends on them);
-        every other item is carried as the last step assessed it. Every item is decided again
-        at least every WHOLE_EVERY_S, after a full sweep, when a deadline came or an operator
-        changed something, and when nothing arrived (a revalidation: ages move).
-        """
-        if self._observed is None or self.view is None or self._changed:
-            self._changed = False
-            return None
-        wanted = arrived | self._observed
-        if not wanted:
-            return None
-        if self._whole_at is None or now - self._whole_at >= timedelta(seconds=WHOLE_EVERY_S):
-            return None
-        if self._deadline is not None and now >= self._deadline:
-            return None
-        return wanted
 
     async def _act(self, action: Action) -> None:
         if isinstance(action, Escalate):
@@ -452,7 +376,7 @@ class Daemon:
         return {
             "pid": os.getpid(),
             "loop_lag_s": round(self.loop_lag_s, 4),
-            "last_full_sweep_age_s": round(loop_time - self._full_at, 3) if self._full_at else None,
+            "last_full_sweep_age_s": round(loop_time - self.focus.full_at, 3) if self.focus.full_at else None,
             "dbus": "connected" if self.link.connected else "disconnected",
             "transport": self.worker.client.transport,
             "dbus_calls": self.worker.client.calls,
@@ -466,24 +390,9 @@ class Daemon:
 
     def self_ping_verdict(self) -> Verdict:
         """What the outside dead-man's switch is told now (nothing while this supervisor is not healthy)."""
-        view = self.view
-        if not self.link.connected:
-            return Verdict(None, "systemd cannot be reached")
-        if view is None:
-            return Verdict(None, "no decision yet")
-        age = (datetime.now(UTC) - view.generated_at).total_seconds()
-        if age > SELF_PING_STALE_S:
-            return Verdict(None, f"no decision for {age:.0f}s")
         spec = self.registry.self_ping
-        if spec is not None and spec.fail_on_critical:
-            state, policies = view.decision.state.items, view.snapshot.policies
-            down = critical_problems(
-                (n, a.status, policies[n].critical, a.reason, n in state and state[n].silenced_until is not None)
-                for n, a in view.decision.assessments.items()
-            )
-            if down:
-                return Verdict(False, f"{self.alerting.host}: {len(down)} critical down: " + "; ".join(down))
-        return Verdict(True, f"{self.alerting.host}: {view.summary}")
+        fail_on_critical = spec is not None and spec.fail_on_critical
+        return verdict(self.view, self.link.connected, fail_on_critical, self.alerting.host, datetime.now(UTC))
 
     def _start_self_ping(self) -> None:
         spec = self.registry.self_ping
@@ -526,25 +435,11 @@ class Daemon:
     def probe_report(self, name: str) -> dict[str, Any] | None:
         """A probe's target, settings and recent latencies (for ``/api/items/{name}``)."""
         policy = self.snapshot.policies.get(name) if self.snapshot else None
-        if policy is None or policy.probe is None:
-            return None
-        spec = policy.probe
-        latency = self.prober.latency.get(name)
-        return {
-            "kind": spec.kind.value,
-            "target": shown_target(spec.kind.value, spec.target),
-            "every_s": spec.every_s,
-            "timeout_s": spec.timeout_s,
-            "degraded_ms": spec.degraded_ms,
-            "confirm": spec.confirm,
-            "recover": spec.recover,
-            "on_down": spec.on_down.value,
-            **(latency.report() if latency else {"last": None, "p50_ms": None, "p95_ms": None, "recent": []}),
-        }
+        return self.prober.report(name, policy.probe) if policy is not None and policy.probe is not None else None
 
     def probe_histograms(self) -> dict[str, tuple[list[int], float]]:
-        """Each probe's response-time counts per bucket (``core.probes.BUCKETS`` and above) and their sum."""
-        return {name: (list(lat.buckets), lat.total_s) for name, lat in self.prober.latency.items()}
+        """Each probe's response-time counts per bucket and their sum (for ``/metrics``)."""
+        return self.prober.histograms()
 
     def ping(self, event: PingEvent) -> None:
         """An accepted push heartbeat (from the HTTP layer): folded in at the next step."""
@@ -563,24 +458,9 @@ class Daemon:
     # signals from systemd ------------------------------------------------------------
 
     def _on_signals(self, events: list[SignalEvent]) -> None:
-        snapshot = self.snapshot
         loop_time = asyncio.get_running_loop().time()
-        for event in events:
-            if isinstance(event, UnitChanged):
-                if snapshot is not None:
-                    self._dirty |= snapshot.items_for(event.unit)
-            elif isinstance(event, UnitsReshaped) and self._reshape_matters(event, snapshot):
-                # at most one full resync per RESHAPE_MIN_GAP_S, however many units come and go
-                self._next_full_at = min(self._next_full_at, max(loop_time, self._full_at + RESHAPE_MIN_GAP_S))
-        if self._dirty or self._next_full_at <= loop_time:
+        if self.focus.on_signals(events, self.snapshot, self.registry, loop_time):
             self._wake.set()
-
-    def _reshape_matters(self, event: UnitsReshaped, snapshot: Snapshot | None) -> bool:
-        if event.unit is None:
-            return True
-        if snapshot is not None and event.unit in snapshot.policies:
-            return True
-        return self.registry.discover and event.unit.endswith(".timer") and not self.registry.ignored(event.unit)
 
     # registry reload and watchdog --------------------------------------------------
 
@@ -590,7 +470,7 @@ class Daemon:
         self.reloader.reload_secrets()
         registry = await self.reloader.reload(self.registry)
         if registry is not None:
-            self.registry, self._full, self._next_full_at = registry, True, 0.0
+            self.registry, self.focus.full, self.focus.next_full_at = registry, True, 0.0
             self.alerting = alert_policy(registry)
             self.windows = registry.windows()
             self.prober.configure(probe_specs(registry))

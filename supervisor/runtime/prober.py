@@ -22,7 +22,7 @@ import structlog
 from supervisor.adapters.history import MinuteRow
 from supervisor.adapters.probe import run_probe, session
 from supervisor.core.model import ProbeSpec
-from supervisor.core.probes import BUCKETS, Outcome, ProbeResult
+from supervisor.core.probes import BUCKETS, Outcome, ProbeResult, shown_target
 from supervisor.core.times import iso
 
 log = structlog.get_logger("missionctl.probes")
@@ -146,6 +146,25 @@ class Prober:
         """Probe ``name`` now (after a restart of its unit)."""
         if name in self._now:
             self._now[name].set()
+
+    def report(self, name: str, spec: ProbeSpec) -> dict[str, Any]:
+        """A probe's target, settings and recent latencies (for ``/api/items/{name}``)."""
+        latency = self.latency.get(name)
+        return {
+            "kind": spec.kind.value,
+            "target": shown_target(spec.kind.value, spec.target),
+            "every_s": spec.every_s,
+            "timeout_s": spec.timeout_s,
+            "degraded_ms": spec.degraded_ms,
+            "confirm": spec.confirm,
+            "recover": spec.recover,
+            "on_down": spec.on_down.value,
+            **(latency.report() if latency else {"last": None, "p50_ms": None, "p95_ms": None, "recent": []}),
+        }
+
+    def histograms(self) -> dict[str, tuple[list[int], float]]:
+        """Each probe's response-time counts per bucket (``core.probes.BUCKETS`` and above) and their sum."""
+        return {name: (list(lat.buckets), lat.total_s) for name, lat in self.latency.items()}
 
     def minutes(self) -> list[MinuteRow]:
         """The per-minute aggregates completed since the last call (for the history)."""

@@ -18,12 +18,17 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import structlog
 
+from supervisor.core.health import critical_problems
+from supervisor.runtime.view import View
+
 log = structlog.get_logger("missionctl.selfping")
+STALE_S = 120.0  # a supervisor whose last decision is older than this is not healthy: no self ping
 RETRY_S = 30.0  # after a failed ping, the next one comes this soon (or at the period, when shorter)
 _MSG_MAX = 1000
 
@@ -55,6 +60,26 @@ def request_for(url: str, verdict: Verdict) -> Request:
         return Request("GET", urlunsplit(parts._replace(query=urlencode(query))), None)
     path = parts.path if verdict.ok else parts.path.rstrip("/") + "/fail"
     return Request("POST", urlunsplit(parts._replace(path=path)), message.encode())
+
+
+def verdict(view: View | None, connected: bool, fail_on_critical: bool, host: str, now: datetime) -> Verdict:
+    """What this supervisor tells the outside monitor: silence unless it is connected and deciding."""
+    if not connected:
+        return Verdict(None, "systemd cannot be reached")
+    if view is None:
+        return Verdict(None, "no decision yet")
+    age = (now - view.generated_at).total_seconds()
+    if age > STALE_S:
+        return Verdict(None, f"no decision for {age:.0f}s")
+    if fail_on_critical:
+        state, policies = view.decision.state.items, view.snapshot.policies
+        down = critical_problems(
+            (n, a.status, policies[n].critical, a.reason, n in state and state[n].silenced_until is not None)
+            for n, a in view.decision.assessments.items()
+        )
+        if down:
+            return Verdict(False, f"{host}: {len(down)} critical down: " + "; ".join(down))
+    return Verdict(True, f"{host}: {view.summary}")
 
 
 class SelfPinger:

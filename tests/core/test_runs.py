@@ -292,6 +292,11 @@ def test_a_look_that_catches_a_start_half_way_is_not_a_run() -> None:
     # or the last run's id on a unit already running again
     rerun = replace(failed, service=replace(svc("a" * 32, running=True, started=1)))
     assert decide({T: policy()}, {T: rerun}, d.state, NOW + timedelta(seconds=1)).runs == []
+    # or the last run's result on a unit seen failed, then the next run's fresh main process (no exit yet)
+    mixed = replace(failed.service, invocation_id="c" * 32, exit_code=None, exit_status=0, started_at=ago(0.5))
+    mixed = replace(mixed, exited_at=None)  # type: ignore[arg-type]
+    for memory in (d.state, State()):  # with the last run known, and at a supervisor's first look
+        assert decide({T: policy()}, {T: at(mixed)}, memory, NOW + timedelta(seconds=1)).runs == []
     # the whole look then shows the new run, which succeeds: ok
     good = at(svc("b" * 32, started=0.5, took=0.2))
     d3 = decide({T: policy()}, {T: good}, d2.state, NOW + timedelta(seconds=2))
