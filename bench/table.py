@@ -12,18 +12,27 @@ from pathlib import Path
 from bench.__main__ import targets
 
 
+def number(value: float) -> str:
+    """A figure as people read it: whole numbers grouped, others to four significant digits."""
+    if value == int(value):
+        return f"{int(value):,}"
+    return f"{value:,.1f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
 def table(doc: dict[str, object]) -> str:
     """Every figure, then every target with its verdict, under the machine and commit they came from."""
     figures: dict[str, float] = doc["figures"]  # type: ignore[assignment]
     machine: dict[str, object] = doc["machine"]  # type: ignore[assignment]
+    commit = str(doc["commit"])
+    commit = commit[:12] + ("+changes" if commit.endswith("+changes") else "")
     lines = [
-        f"Measured {str(doc['measured_at'])[:10]} at commit `{str(doc['commit'])[:12]}` on {machine['cpus']} CPUs "
+        f"Measured {str(doc['measured_at'])[:10]} at commit `{commit}` on {machine['cpus']} CPUs "
         f"({machine['cpu']}), {machine['memory_gib']} GiB, kernel {machine['kernel']}, Python {machine['python']}, "
         f"systemd {machine['systemd']}.",
         "",
         "| figure | value |",
         "|---|---:|",
-        *(f"| {key.replace('|', '/')} | {value:.4g} |" for key, value in figures.items()),
+        *(f"| {key.replace('|', '/')} | {number(value)} |" for key, value in figures.items()),
         "",
         "| target | measured | target | |",
         "|---|---:|---|---|",

@@ -261,10 +261,9 @@ class Daemon:
         if self.focus.full or self.snapshot is None:
             registry = self.registry
             started = loop.time()
-            self.focus.swept(started, registry.resync_every)  # signals arriving during the sweep: read again
+            self.focus.sweeping()
             self.snapshot = await self.worker.run(lambda c: observe_all(c, registry))
-            self.focus.full_at = loop.time()
-            self.focus.next_full_at = self.focus.full_at + registry.resync_every
+            self.focus.swept(loop.time(), registry.resync_every)
             log.debug("full_sweep", items=len(self.snapshot.policies), seconds=round(loop.time() - started, 3))
             release_memory()
         else:

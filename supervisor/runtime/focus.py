@@ -38,10 +38,13 @@ class Focus:
 
     # looking -------------------------------------------------------------------------
 
-    def swept(self, loop_time: float, resync_every: float) -> None:
-        """A full sweep was read: nothing is dirty any more, the next one is due after ``resync_every``."""
+    def sweeping(self) -> None:
+        """A full sweep begins: it reads everything (what signals say during it is read again after)."""
         self.full, self.dirty, self.observed = False, set(), None
         self.recheck, self.recheck_at = set(), None
+
+    def swept(self, loop_time: float, resync_every: float) -> None:
+        """The full sweep was read at ``loop_time``: the next one is due after ``resync_every``."""
         self.full_at = loop_time
         self.next_full_at = loop_time + resync_every
 

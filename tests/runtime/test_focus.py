@@ -22,6 +22,7 @@ def snapshot() -> Snapshot:
 
 def swept(at: float = 100.0, resync: float = 600.0) -> Focus:
     focus = Focus()
+    focus.sweeping()
     focus.swept(at, resync)
     return focus
 
@@ -29,8 +30,10 @@ def swept(at: float = 100.0, resync: float = 600.0) -> Focus:
 def test_the_first_look_is_a_full_sweep_and_the_next_one_is_due_after_the_resync_period() -> None:
     focus = Focus()
     assert focus.full
+    focus.dirty.add("job.timer")
+    focus.sweeping()
+    assert not focus.full and focus.observed is None and not focus.dirty
     focus.swept(100.0, 600.0)
-    assert not focus.full and focus.observed is None
     assert not focus.full_due(699.9)
     assert focus.full_due(700.0) and focus.full
 
