@@ -99,17 +99,27 @@ def bench_sweep(um: UserManager, names: list[str], registry_text: str, rounds: i
     for label, address in (("private socket", None), ("bus", um.bus_address)):
         client = SystemdClient(user=True, address=address)
         client.connect()
-        times = []
+        times, calls = [], []
         for _ in range(rounds):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), client.calls
             snap = observe_all(client, registry)
             decide(snap.policies, snap.observations, State(), datetime.now(UTC))
             times.append(time.perf_counter() - t0)
+            calls.append(client.calls - c0)
         assert len(snap.policies) >= len(names), len(snap.policies)
-        results[f"sweep via {label} (median of {rounds}), s"] = statistics.median(times)
-        results[f"sweep via {label}, first (cold caches), s"] = times[0]
-        results[f"sweep via {label}: D-Bus calls"] = client.calls / rounds
-        results[f"sweep via {label}: D-Bus calls per supervised timer"] = client.calls / rounds / len(snap.policies)
+        n = len(snap.policies)
+        # the first sweep on a connection reads every run; the later ones (the daemon's resyncs)
+        # re-read only the services that changed: one ListUnits, then about two calls per timer
+        results[f"sweep via {label}, later sweeps (median of {rounds - 1}), s"] = statistics.median(times[1:])
+        results[f"sweep via {label}, first on a new connection, s"] = times[0]
+        results[f"sweep via {label}, first: D-Bus calls per supervised timer"] = calls[0] / n
+        results[f"sweep via {label}, later: D-Bus calls per supervised timer"] = statistics.median(calls[1:]) / n
+        results[f"sweep via {label}, later: D-Bus calls per supervised timer, besides the one ListUnits"] = (
+            statistics.median(calls[1:]) - 1
+        ) / n
+        results[f"sweep via {label}, later: timers and runs reused from the last sweep, %"] = (
+            100 * client.reused / max(1, 2 * (rounds - 1) * n)
+        )
         client.close()
     t0 = time.perf_counter()
     for name in names:
@@ -368,11 +378,15 @@ def targets(f: dict[str, float]) -> list[tuple[str, float, str, bool]]:
     """Each target of the lean-and-fast work that this run measured: (what, value, target, met)."""
     out: list[tuple[str, float, str, bool]] = []
     show = f.get("baseline: one `systemctl show` per unit, s")
-    if "sweep via private socket: D-Bus calls per supervised timer" in f:
-        calls = f["sweep via private socket: D-Bus calls per supervised timer"]
-        out.append(("sweep D-Bus calls per supervised timer", calls, "<= 2", calls <= 2))
+    key = "sweep via private socket, later: D-Bus calls per supervised timer, besides the one ListUnits"
+    if key in f:
+        out.append(("sweep D-Bus calls per supervised timer (resync, + 1 ListUnits)", f[key], "<= 2", f[key] <= 2))
+    if "sweep via private socket, first: D-Bus calls per supervised timer" in f:
+        calls = f["sweep via private socket, first: D-Bus calls per supervised timer"]
+        out.append(("sweep D-Bus calls per supervised timer (first on a connection)", calls, "<= 2", calls <= 2))
     for key, label, ratio in (
-        ("sweep via private socket (median of 5), s", "systemctl-show baseline / in-process sweep", 30),
+        ("sweep via private socket, later sweeps (median of 4), s", "systemctl-show baseline / in-process sweep", 30),
+        ("sweep via private socket, first on a new connection, s", "systemctl-show baseline / first sweep", 30),
         ("whole `missionctl check --sweep` process (median of 3), s", "systemctl-show baseline / check --sweep", 20),
         (
             "whole `missionctl check` process answering from the running daemon (median of 3), s",

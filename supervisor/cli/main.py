@@ -326,7 +326,7 @@ def _sweep(args: argparse.Namespace, registry: Registry) -> int:
         except AlreadyRunning as exc:
             print(f"missionctl: {exc}; it restarts units itself, so --fix is refused", file=sys.stderr)
             return EXIT_ERROR
-    client = SystemdClient(user=registry.scope == "user", address=args.bus_address)
+    client = SystemdClient(user=registry.scope == "user", address=args.bus_address, remember=False)
     try:
         client.connect()
         result = sweep(client, registry, StateStore(registry.state_dir / "state.json"), fix=fix)

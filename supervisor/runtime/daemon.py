@@ -258,20 +258,22 @@ class Daemon:
     async def _observe(self) -> None:
         loop = asyncio.get_running_loop()
         calls = self.worker.client.calls
+        forget, self.focus.forget = self.focus.forget, False  # a daemon-reload may change triggers and RuntimeMaxSec=
         if self.focus.full or self.snapshot is None:
             registry = self.registry
             started = loop.time()
             self.focus.sweeping()
-            self.snapshot = await self.worker.run(lambda c: observe_all(c, registry))
+            self.snapshot = await self.worker.run(lambda c: observe_all(c, registry, forget=forget))
             self.focus.swept(loop.time(), registry.resync_every)
             log.debug("full_sweep", items=len(self.snapshot.policies), seconds=round(loop.time() - started, 3))
             release_memory()
         else:
             names = self.focus.to_read(datetime.now(UTC), loop.time())
             if not names:
+                self.focus.forget = self.focus.forget or forget
                 return
             snapshot = self.snapshot
-            self.snapshot = await self.worker.run(lambda c: observe_items(c, snapshot, names))
+            self.snapshot = await self.worker.run(lambda c: observe_items(c, snapshot, names, forget=forget))
         log.debug("observed", items=len(self.snapshot.observations), calls=self.worker.client.calls - calls)
 
     async def _decide_and_act(self, snapshot: Snapshot) -> None:

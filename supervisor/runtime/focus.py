@@ -35,6 +35,7 @@ class Focus:
         self.whole_at: datetime | None = None  # the last step that decided every item
         self.changed = False  # an operator's change: the next step decides every item
         self.deadline: datetime | None = None  # the next moment the core asked to be woken at
+        self.forget = False  # the manager reloaded: the next look reads every timer and run afresh
 
     # looking -------------------------------------------------------------------------
 
@@ -65,14 +66,20 @@ class Focus:
     def on_signals(
         self, events: Iterable[SignalEvent], snapshot: Snapshot | None, registry: Registry, loop_time: float
     ) -> bool:
-        """Fold systemd's signals in; whether the loop should wake for them."""
+        """Fold systemd's signals in; whether the loop should wake for them.
+
+        It wakes for items to read, and when a full sweep became due sooner than the
+        loop planned its sleep: the sleep is planned again.
+        """
+        planned = self.next_full_at
         for event in events:
             if isinstance(event, UnitChanged):
                 if snapshot is not None:
                     self.dirty |= snapshot.items_for(event.unit)
             elif isinstance(event, UnitsReshaped) and reshape_matters(event, snapshot, registry):
+                self.forget = self.forget or event.unit is None
                 self.next_full_at = min(self.next_full_at, max(loop_time, self.full_at + RESHAPE_MIN_GAP_S))
-        return bool(self.dirty) or self.next_full_at <= loop_time
+        return bool(self.dirty) or self.next_full_at < planned or self.next_full_at <= loop_time
 
     def full_due(self, loop_time: float) -> bool:
         """Whether the periodic resync (or a reshape's) is due; marks the next look full when it is."""

@@ -4,6 +4,10 @@ Connecting opens both connections; a signal connection whose peer goes away
 (daemon-reexec, bus restart) reports the loss, and the next ``connect()`` waits
 out a backoff (0.2 s doubling to 30 s). What the signals mean is the daemon's
 business: the link hands them over as decoded events.
+
+The call connection hears the manager's signals too (it sends them to every
+connection on its private socket): when its socket is readable the link has the
+worker throw them away, and watches it again once that is done.
 """
 
 from __future__ import annotations
@@ -42,6 +46,8 @@ class SystemdLink:
         self._on_events = on_events
         self._on_lost = on_lost
         self._fd: int | None = None
+        self._calls_fd: int | None = None
+        self._discard: asyncio.Task[None] | None = None
 
     @property
     def client(self) -> SystemdClient:
@@ -52,15 +58,18 @@ class SystemdLink:
         """Open both connections and start listening; False (and a longer backoff) on failure."""
         self.attempted = True
         try:
-            await self.worker.run(lambda c: c.connect())
+            calls_fd = await self.worker.run(_open)
             fd = await self.worker.run(lambda c: self.signals.open())
         except SystemdError as exc:
             log.error("systemd_unreachable", error=str(exc), retry_in_s=round(self.backoff, 2))
             self.signals.close()
             self.backoff = min(self.backoff * 2, BACKOFF_MAX_S)
             return False
-        asyncio.get_running_loop().add_reader(fd, self._readable)
+        loop = asyncio.get_running_loop()
+        loop.add_reader(fd, self._readable)
         self._fd = fd
+        loop.add_reader(calls_fd, self._calls_readable)
+        self._calls_fd = calls_fd
         self.connected, self.backoff = True, BACKOFF_START_S
         log.info("systemd_connected", transport=self.client.transport)
         return True
@@ -87,9 +96,31 @@ class SystemdLink:
         if events:
             self._on_events(events)
 
+    def _calls_readable(self) -> None:
+        # not watched until the worker has read the socket: it stays readable until then
+        fd = self._calls_fd
+        if fd is None:
+            return
+        asyncio.get_running_loop().remove_reader(fd)
+        self._discard = asyncio.get_running_loop().create_task(self._discard_signals(fd))
+
+    async def _discard_signals(self, fd: int) -> None:
+        try:
+            await self.worker.run(lambda c: c.discard_signals())
+        except SystemdError:
+            return  # the peer is gone: the next call (or the signal connection) reports it
+        if self._calls_fd == fd and self.connected:
+            asyncio.get_running_loop().add_reader(fd, self._calls_readable)
+
     def _stop_listening(self) -> None:
-        if self._fd is not None:
-            with contextlib.suppress(Exception):
-                asyncio.get_running_loop().remove_reader(self._fd)
-            self._fd = None
+        for fd in (self._fd, self._calls_fd):
+            if fd is not None:
+                with contextlib.suppress(Exception):
+                    asyncio.get_running_loop().remove_reader(fd)
+        self._fd = self._calls_fd = None
         self.signals.close()
+
+
+def _open(client: SystemdClient) -> int:
+    client.connect()
+    return client.fd()

@@ -52,15 +52,19 @@ def supervised(registry: Registry, units: dict[str, UnitSummary], client: System
     return policies
 
 
-def observe_all(client: SystemdClient, registry: Registry) -> Snapshot:
-    """A full sweep: list units, discover, read every supervised item."""
+def observe_all(client: SystemdClient, registry: Registry, *, forget: bool = False) -> Snapshot:
+    """A full sweep: list units, discover, read every supervised item (``forget``: nothing from memory)."""
+    if forget:
+        client.forget()
     units = client.list_units()
     policies = supervised(registry, units, client)
     return _read(client, policies, units, policies)
 
 
-def observe_items(client: SystemdClient, snapshot: Snapshot, names: Iterable[str]) -> Snapshot:
+def observe_items(client: SystemdClient, snapshot: Snapshot, names: Iterable[str], *, forget: bool = False) -> Snapshot:
     """Re-read only ``names`` (after signals), keeping the rest of the snapshot."""
+    if forget:
+        client.forget()
     wanted = {n: p for n in names if (p := snapshot.policies.get(n)) is not None and p.kind in _UNITS}
     deps: list[str] = []
     for name in wanted:

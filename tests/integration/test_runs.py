@@ -80,6 +80,28 @@ def test_a_stuck_run_is_hung_and_alerted_once(lab: Lab, receiver: Receiver) -> N
     assert lab.um.systemctl("is-active", t.replace(".timer", ".service"), check=False).stdout.strip() == "activating"
 
 
+def test_a_daemon_reload_that_changes_runtime_max_sec_is_seen_while_the_run_goes_on(lab: Lab) -> None:
+    # a daemon-reload moves no unit's state: the run the supervisor remembers must be read again
+    t = lab.timer("longrun", "OnActiveSec=0\nOnUnitActiveSec=1h", service="ExecStart=/bin/sleep 600\nRuntimeMaxSec=300")
+    lab.write_registry(f"  {t}: {{}}\n")
+    lab.start_daemon()
+    before = wait_until(
+        lambda: (i := api(lab, f"/api/items/{t}"))["running_since"] and i["max_runtime_s"] and i,
+        what="the run seen with its RuntimeMaxSec",
+    )
+    assert before["max_runtime_source"].startswith("RuntimeMaxSec=")
+    service = t.replace(".timer", ".service")
+    lab.um.write_unit(service, "[Service]\nType=oneshot\nExecStart=/bin/sleep 600\nRuntimeMaxSec=400\n")
+    lab.um.systemctl("daemon-reload")
+    after = wait_until(
+        lambda: (i := api(lab, f"/api/items/{t}"))["max_runtime_s"] != before["max_runtime_s"] and i,
+        timeout=20,
+        what="the new RuntimeMaxSec seen",
+    )
+    assert after["max_runtime_s"] - before["max_runtime_s"] == 100
+    assert after["running_since"] == before["running_since"]  # the same run, still going
+
+
 def test_on_hung_stop_stops_the_run_and_the_timer_fires_again(lab: Lab, receiver: Receiver) -> None:
     flag = lab.dir / "hang-once"
     flag.touch()

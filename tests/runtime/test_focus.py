@@ -56,8 +56,10 @@ def test_a_unit_nobody_supervises_wakes_nothing() -> None:
 def test_units_coming_and_going_ask_for_one_full_sweep_per_gap_however_many() -> None:
     focus = swept(at=100.0)
     events = [UnitsReshaped("new", f"n{i}.timer") for i in range(50)]
-    assert not focus.on_signals(events, snapshot(), REGISTRY, 101.0)  # not before the gap since the last sweep
-    assert focus.next_full_at == 100.0 + RESHAPE_MIN_GAP_S
+    assert focus.on_signals(events, snapshot(), REGISTRY, 101.0)  # the loop plans its sleep again ...
+    assert focus.next_full_at == 100.0 + RESHAPE_MIN_GAP_S  # ... for a sweep not before the gap since the last
+    assert not focus.full_due(101.0)
+    assert not focus.on_signals([UnitsReshaped("new", "n50.timer")], snapshot(), REGISTRY, 102.0)  # planned already
     assert focus.on_signals([UnitsReshaped("reload")], snapshot(), REGISTRY, 100.0 + RESHAPE_MIN_GAP_S)
     assert focus.full_due(100.0 + RESHAPE_MIN_GAP_S)
 
@@ -113,3 +115,12 @@ def test_the_loop_sleeps_until_the_first_of_heartbeat_resync_and_deadline() -> N
     focus.decided(T0, None, T0 + timedelta(seconds=5), [], 100.0)
     assert abs(focus.wait_s(T0, 100.0, 30.0) - 5.001) < 1e-9
     assert focus.wait_s(T0, 800.0, 30.0) == 0.0  # the resync is overdue
+
+
+def test_a_manager_reload_has_the_next_look_read_every_run_afresh() -> None:
+    # a daemon-reload moves no unit's state, yet may change a service's RuntimeMaxSec=
+    focus = swept()
+    focus.on_signals([UnitsReshaped("new", "n1.timer"), UnitChanged("a.timer")], snapshot(), REGISTRY, 101.0)
+    assert not focus.forget  # a unit coming or going changes no other unit's run
+    focus.on_signals([UnitsReshaped("manager reloaded")], snapshot(), REGISTRY, 102.0)
+    assert focus.forget

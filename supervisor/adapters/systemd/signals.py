@@ -110,7 +110,9 @@ class SignalConnection:
             elif member in (b"UnitNew", b"UnitRemoved"):
                 name = decode.text(body[0])
                 self._pending.append(UnitsReshaped(f"{decode.text(member)} {name}", name))
-            elif member == b"Reloading" and not body[0]:
-                self._pending.append(UnitsReshaped("manager reloaded"))
+            elif member == b"Reloading":
+                active = body[0] if isinstance(body, list | tuple) else body  # pystemd unwraps a lone argument
+                if not active:
+                    self._pending.append(UnitsReshaped("manager reloaded"))
         except Exception:  # noqa: BLE001 - malformed signal: resync rather than lose it
             self._pending.append(UnitsReshaped("undecodable signal"))
