@@ -19,6 +19,14 @@ def manager() -> Iterator[UserManager]:
 
 
 @pytest.fixture
+def at_manager(manager: UserManager, monkeypatch: pytest.MonkeyPatch) -> UserManager:
+    """This process's systemd clients (pystemd) reach the shared private manager."""
+    for key in ("DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR", "HOME"):
+        monkeypatch.setenv(key, manager.env[key])
+    return manager
+
+
+@pytest.fixture
 def receiver() -> Iterator[Receiver]:
     """A real HTTP server on loopback standing in for Discord and webhook endpoints."""
     with receiving() as r:

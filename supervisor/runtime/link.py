@@ -118,6 +118,9 @@ class SystemdLink:
                 with contextlib.suppress(Exception):
                     asyncio.get_running_loop().remove_reader(fd)
         self._fd = self._calls_fd = None
+        if self._discard is not None:
+            self._discard.cancel()  # the worker may be shut down next: never hand it more
+            self._discard = None
         self.signals.close()
 
 

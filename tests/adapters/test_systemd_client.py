@@ -21,9 +21,7 @@ from tests.harness.user_manager import UserManager
 
 
 @pytest.fixture
-def client(manager: UserManager, monkeypatch: pytest.MonkeyPatch) -> Iterator[SystemdClient]:
-    for key in ("DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR", "HOME"):
-        monkeypatch.setenv(key, manager.env[key])
+def client(at_manager: UserManager) -> Iterator[SystemdClient]:
     c = SystemdClient(user=True)
     c.connect()
     try:
@@ -133,9 +131,8 @@ def test_a_timer_is_read_again_when_it_fires_and_not_before(client: SystemdClien
     assert fired.next_elapse != waiting.next_elapse
 
 
-def test_a_client_for_one_look_reads_no_stamps(manager: UserManager, lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
-    for key in ("DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR", "HOME"):
-        monkeypatch.setenv(key, manager.env[key])
+@pytest.mark.usefixtures("at_manager")
+def test_a_client_for_one_look_reads_no_stamps(lab: Lab) -> None:
     once = SystemdClient(user=True, remember=False)
     once.connect()
     try:

@@ -13,9 +13,7 @@ from tests.harness.user_manager import UserManager
 
 
 @pytest.fixture
-def signals(manager: UserManager, monkeypatch: pytest.MonkeyPatch) -> Iterator[SignalConnection]:
-    for key in ("DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR", "HOME"):
-        monkeypatch.setenv(key, manager.env[key])
+def signals(at_manager: UserManager) -> Iterator[SignalConnection]:
     conn = SignalConnection(user=True)
     conn.open()
     try:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import logging
 
 import pytest
 
@@ -11,11 +13,8 @@ from supervisor.runtime.link import SystemdLink
 from tests.harness.lab import Lab
 
 
-async def test_signals_sent_to_the_idle_call_connection_are_thrown_away(
-    lab: Lab, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    for key in ("DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR", "HOME"):
-        monkeypatch.setenv(key, lab.um.env[key])
+@pytest.mark.usefixtures("at_manager")
+async def test_signals_sent_to_the_idle_call_connection_are_thrown_away(lab: Lab) -> None:
     heard: list[SignalEvent] = []
     link = SystemdLink(user=True, address=None, on_events=heard.extend, on_lost=lambda: None)
     assert await link.connect()
@@ -32,3 +31,15 @@ async def test_signals_sent_to_the_idle_call_connection_are_thrown_away(
         assert heard  # the signal connection heard them too
     finally:
         link.close()
+
+
+@pytest.mark.usefixtures("at_manager")
+async def test_closing_while_a_discard_waits_leaves_nothing_behind(caplog: pytest.LogCaptureFixture) -> None:
+    link = SystemdLink(user=True, address=None, on_events=lambda _e: None, on_lost=lambda: None)
+    assert await link.connect()
+    link._calls_readable()  # the socket turned readable just before the daemon stopped
+    link.close()
+    await asyncio.sleep(0.05)
+    del link
+    gc.collect()  # an unretrieved task error would be logged here (in a test run: inside whatever runs then)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text

@@ -19,6 +19,7 @@ from supervisor.runtime.daemon import Daemon
 from supervisor.web.app import create_app
 from tests.harness.lab import Lab, wait_until
 from tests.harness.rawhttp import get, raw
+from tests.harness.user_manager import UserManager
 
 TOKEN = "test-token-3b1f"
 RAW_TOKEN = "hostile-token-8e2"
@@ -48,10 +49,10 @@ class Supervised:
 
 
 @pytest.fixture
-async def start_supervisor(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Callable[..., Any]]:
+async def start_supervisor(
+    lab: Lab, at_manager: UserManager, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Callable[..., Any]]:
     """Start real daemons in this event loop; stop them (and their test servers) afterwards."""
-    for key in ("DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR", "HOME"):
-        monkeypatch.setenv(key, lab.env[key])
     monkeypatch.setenv("MISSIONCTL_TOKEN", TOKEN)
     made: list[tuple[Daemon, asyncio.Task[int], TestClient]] = []
 
