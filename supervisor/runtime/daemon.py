@@ -258,9 +258,8 @@ class Daemon:
     async def _observe(self) -> None:
         loop = asyncio.get_running_loop()
         calls = self.worker.client.calls
-        forget, self.focus.forget = self.focus.forget, False  # a daemon-reload may change triggers and RuntimeMaxSec=
         if self.focus.full or self.snapshot is None:
-            registry = self.registry
+            registry, forget = self.registry, self.focus.take_forget()
             started = loop.time()
             self.focus.sweeping()
             self.snapshot = await self.worker.run(lambda c: observe_all(c, registry, forget=forget))
@@ -270,9 +269,8 @@ class Daemon:
         else:
             names = self.focus.to_read(datetime.now(UTC), loop.time())
             if not names:
-                self.focus.forget = self.focus.forget or forget
                 return
-            snapshot = self.snapshot
+            snapshot, forget = self.snapshot, self.focus.take_forget()
             self.snapshot = await self.worker.run(lambda c: observe_items(c, snapshot, names, forget=forget))
         log.debug("observed", items=len(self.snapshot.observations), calls=self.worker.client.calls - calls)
 

@@ -49,6 +49,11 @@ class Focus:
         self.full_at = loop_time
         self.next_full_at = loop_time + resync_every
 
+    def take_forget(self) -> bool:
+        """Whether this look must read every timer and run afresh (the manager reloaded since the last)."""
+        forget, self.forget = self.forget, False
+        return forget
+
     def to_read(self, now: datetime, loop_time: float) -> set[str]:
         """The items to read again in this step (taken: they are clean afterwards).
 

@@ -31,10 +31,11 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pystemd.dbusexc import DBusBaseError
 from pystemd.dbuslib import DBus, DBusAddress
@@ -74,6 +75,7 @@ DEFAULT_CALL_TIMEOUT = "5s"
 #: Signals the manager sent meanwhile are thrown away every this many calls (one non-blocking read when
 #: there are none): a sweep during a burst of runs does not pile them up.
 DISCARD_EVERY_CALLS = 128
+T = TypeVar("T")
 _IDLE_ROUNDS = 3  # sd_bus_process can make progress without yielding a message: stop after this many empty rounds
 
 
@@ -163,7 +165,6 @@ class SystemdClient:
         self._bus: DBus | None = None
         self.transport = ""
         self.calls = 0
-        self.connects = 0
         self.discarded = 0  # signals thrown away (see the module's docstring)
         self.reused = 0  # timers and runs taken from memory: the unit had not changed
         self._timers: dict[bytes, tuple[int, _TimerFacts]] = {}  # timer path -> (state change stamp, facts)
@@ -173,7 +174,6 @@ class SystemdClient:
         """(Re)open the connection; nothing read on an earlier one is reused."""
         self.close()
         self._bus, self.transport = open_connection(self.user, self.address)
-        self.connects += 1
         self.forget()
 
     def fd(self) -> int:
@@ -289,15 +289,13 @@ class SystemdClient:
         )
 
     def _timer_facts(self, path: bytes) -> _TimerFacts:
-        stamp = self._stamp(path) if self.remember else 0  # first: see the module's docstring
-        known = self._timers.get(path)
-        if known is not None and known[0] == stamp:
-            self.reused += 1
-            return known[1]
+        return self._unless_unchanged(self._timers, path, lambda: self._read_timer_facts(path))
+
+    def _read_timer_facts(self, path: bytes) -> _TimerFacts:
         props = self._get_all(path, TIMER)
         last = decode.realtime(props.get(b"LastTriggerUSec"))
         mono_next = props.get(b"NextElapseUSecMonotonic")
-        facts = _TimerFacts(
+        return _TimerFacts(
             last=last,
             next_realtime=decode.realtime(props.get(b"NextElapseUSecRealtime")),
             next_monotonic=mono_next if isinstance(mono_next, int) else None,
@@ -308,9 +306,19 @@ class SystemdClient:
             calendar=tuple(decode.text(spec) for _b, spec, _next in props.get(b"TimersCalendar", [])),
             service=decode.text(props.get(b"Unit")),
         )
-        if self.remember:
-            self._timers[path] = (stamp, facts)
-        return facts
+
+    def _unless_unchanged(self, memory: dict[bytes, tuple[int, T]], path: bytes, read: Callable[[], T]) -> T:
+        """``read()``, or what it gave last time if the unit has not changed state since (module docstring)."""
+        if not self.remember:
+            return read()
+        stamp = self._stamp(path)  # before the read: a change during it is seen at the next look
+        known = memory.get(path)
+        if known is not None and known[0] == stamp:
+            self.reused += 1
+            return known[1]
+        value = read()
+        memory[path] = (stamp, value)
+        return value
 
     def _stamp(self, path: bytes) -> int:
         """When the unit last changed state (CLOCK_MONOTONIC, µs; 0 when it has not since it was loaded)."""
@@ -325,16 +333,14 @@ class SystemdClient:
         """
         if unit.load_state != "loaded":
             return ServiceRun(unit.name, unit.active_state, "", None, None, None, None, None, unit.sub_state)
+        run = self._unless_unchanged(self._runs, unit.path, lambda: self._read_run(unit))
+        if (run.active_state, run.sub_state) == (unit.active_state, unit.sub_state):
+            return run
+        return replace(run, active_state=unit.active_state, sub_state=unit.sub_state)  # from this look's listing
+
+    def _read_run(self, unit: UnitSummary) -> ServiceRun:
         path, get = unit.path, self._get
-        stamp = self._stamp(path) if self.remember else 0  # first: see the module's docstring
-        known = self._runs.get(path)
-        if known is not None and known[0] == stamp:
-            self.reused += 1
-            run = known[1]
-            if (run.active_state, run.sub_state) == (unit.active_state, unit.sub_state):
-                return run
-            return replace(run, active_state=unit.active_state, sub_state=unit.sub_state)
-        run = ServiceRun(
+        return ServiceRun(
             name=unit.name,
             active_state=unit.active_state,
             result=decode.text(get(path, SERVICE, b"Result")),
@@ -346,9 +352,6 @@ class SystemdClient:
             sub_state=unit.sub_state,
             runtime_max_s=decode.seconds(get(path, SERVICE, b"RuntimeMaxUSec")),
         )
-        if self.remember:
-            self._runs[path] = (stamp, run)
-        return run
 
     def read_daemon(self, unit: UnitSummary) -> DaemonObservation:
         """A long-running service's state, last result, restart policy and dependencies (one GetAll).
