@@ -38,11 +38,15 @@ async def test_a_silenced_item_is_said_so_in_metrics(lab: Lab, start_supervisor:
     bad = lab.timer("metric-quiet", "OnActiveSec=0\nOnUnitActiveSec=1h", service="ExecStart=/bin/false")
     window = "discover: false\nmaintenance:\n  - {items: ['metric-quiet-*'], schedule: minutely, duration: 2m}\n"
     sup = await start_supervisor(f"  {bad}: {{critical: true}}\n", extra=window)
+    # The timer fires as it starts: the first sweep may see the run still going (ok), the failure comes a moment
+    # later. Wait for the failure, then the silence must be said beside it, and the status stays truthful.
     await sup.until(
-        lambda: _metrics_show(sup, f'missionctl_item_silenced{{item="{bad}"}} 1.0'), what="silenced in metrics"
+        lambda: _metrics_show(sup, f'missionctl_item_status{{item="{bad}",status="failed"}} 1.0'),
+        what="failed status in metrics",
     )
     text = await (await sup.client.get("/metrics")).text()
-    assert f'missionctl_item_status{{item="{bad}",status="failed"}} 1.0' in text  # the status stays truthful
+    assert f'missionctl_item_silenced{{item="{bad}"}} 1.0' in text
+    assert f'missionctl_item_up{{critical="true",item="{bad}",kind="timer"}} 0.0' in text
 
 
 async def _metrics_show(sup: Any, line: str) -> bool:
