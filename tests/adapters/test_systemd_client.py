@@ -14,6 +14,7 @@ from dataclasses import replace
 import pytest
 
 from supervisor.adapters.systemd import client as client_module
+from supervisor.adapters.systemd import decode
 from supervisor.adapters.systemd.client import SystemdClient
 from supervisor.core.model import ServiceRun, TimerObservation
 from tests.harness.lab import Lab, wait_until
@@ -63,7 +64,7 @@ def test_a_service_that_did_not_change_is_read_with_one_call(client: SystemdClie
     name = timed(lab, "still", "ExecStart=/bin/sh -c 'exit 4'")
     lab.um.systemctl("start", name, check=False)
     first, calls = read(client, name)
-    assert calls == 8 and first.result == "exit-code" and first.exit_status == 4
+    assert calls == 8 and first.result == "exit-code" and first.exit_status == 4  # the stamp, seven properties
     reused = client.reused
     again, calls = read(client, name)
     assert calls == 1 and again == first and client.reused == reused + 1
@@ -87,12 +88,12 @@ def test_every_step_of_a_run_that_takes_seconds_is_read(client: SystemdClient, l
     # a whole run between two reads: the next read sees it, not the remembered one
     lab.um.systemctl("start", name, check=False)
     between, calls = read(client, name)
-    assert calls == 8 and between.invocation_id != done.invocation_id and between.exit_status == 3
+    assert calls == 7 and between.invocation_id != done.invocation_id and between.exit_status == 3  # the limit kept
     assert between.started_at is not None and done.started_at is not None and between.started_at > done.started_at
     # the admin clears the failure: no run, but the unit changed state
     lab.um.systemctl("reset-failed", name)
     cleared, calls = read(client, name)
-    assert calls == 8 and cleared.result == "success" and cleared.active_state == "inactive"
+    assert calls == 7 and cleared.result == "success" and cleared.active_state == "inactive"
 
 
 def test_a_daemon_reload_moves_no_state_so_runs_are_forgotten_on_it(client: SystemdClient, lab: Lab) -> None:
@@ -119,8 +120,11 @@ def test_a_timer_is_read_again_when_it_fires_and_not_before(client: SystemdClien
         return obs, client.calls - before
 
     waiting, calls = look()
-    assert calls == 1 + 1 + 1 + 8  # stamp, GetAll(Timer), ActiveEnterTimestamp (never fired), the run
+    assert calls == 1 + 1 + 8  # stamp, GetAll(Timer), the run (its stamp and seven properties)
     assert waiting.last_trigger is None and waiting.active_enter is not None and waiting.next_elapse is not None
+    entered = decode.realtime(client._get(units[t].path, client_module.UNIT, b"ActiveEnterTimestamp"))
+    assert entered is not None  # never fired: the stamp is when it became active, on the wall clock
+    assert abs((waiting.active_enter - entered).total_seconds()) < 0.01
     again, calls = look()
     assert calls == 2  # two stamps: nothing changed
     assert replace(again, next_elapse=None) == replace(waiting, next_elapse=None)
@@ -143,3 +147,30 @@ def test_a_client_for_one_look_reads_no_stamps(lab: Lab) -> None:
             assert calls == 7 and run.exit_status == 5  # check --sweep looks once: no memory to validate
     finally:
         once.close()
+
+
+def test_a_run_read_after_a_daemon_reload_is_the_same_run(client: SystemdClient, lab: Lab) -> None:
+    # a daemon-reload zeroes each command's record (the ExecStart property) but keeps ExecMain*: the run stands
+    name = timed(lab, "reloaded", "ExecStart=/bin/sh -c 'exit 7'")
+    lab.um.systemctl("start", name, check=False)
+    before, _ = read(client, name)
+    assert before.exit_status == 7 and before.started_at is not None and before.exited_at is not None
+    lab.um.systemctl("daemon-reload")
+    client.forget()
+    after, calls = read(client, name)
+    assert calls == 8 and after == before
+
+
+def test_a_never_fired_timer_is_active_since_its_state_change_across_a_daemon_reload(
+    client: SystemdClient, lab: Lab
+) -> None:
+    t = lab.timer("idle", "OnCalendar=2099-01-01")
+    units = client.list_units_by_names([t, t.removesuffix(".timer") + ".service"])
+    first = client.read_timer(units[t], units)
+    lab.um.systemctl("daemon-reload")
+    client.forget()
+    again = client.read_timer(units[t], units)
+    entered = decode.realtime(client._get(units[t].path, client_module.UNIT, b"ActiveEnterTimestamp"))
+    assert first.active_enter is not None and again.active_enter is not None and entered is not None
+    assert abs((again.active_enter - entered).total_seconds()) < 0.01
+    assert abs((again.active_enter - first.active_enter).total_seconds()) < 0.01

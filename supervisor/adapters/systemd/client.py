@@ -20,7 +20,7 @@ state change of a unit, and what is read here changes only with one (a timer's l
 and next elapse, when it became active; a run's result, exit code and status, start
 and exit times, invocation). That one Get comes *before* the read, so a change in
 between is seen at the next look. So a sweep costs two Gets per timer when nothing
-changed, and a changed unit one call more than reading it without memory. A
+changed, and a changed unit at most one call more than reading it without memory. A
 daemon-reload moves no state but may change ``RuntimeMaxUSec`` and a timer's
 triggers: the daemon calls ``forget`` on the manager's ``Reloading``, and a new
 connection starts with nothing remembered.
@@ -169,6 +169,7 @@ class SystemdClient:
         self.reused = 0  # timers and runs taken from memory: the unit had not changed
         self._timers: dict[bytes, tuple[int, _TimerFacts]] = {}  # timer path -> (state change stamp, facts)
         self._runs: dict[bytes, tuple[int, ServiceRun]] = {}  # service path -> (state change stamp, run)
+        self._limits: dict[bytes, float | None] = {}  # service path -> RuntimeMaxSec= (a setting, not a state)
 
     def connect(self) -> None:
         """(Re)open the connection; nothing read on an earlier one is reused."""
@@ -204,6 +205,7 @@ class SystemdClient:
         """Read every timer and run afresh at the next look (after a daemon-reload)."""
         self._timers.clear()
         self._runs.clear()
+        self._limits.clear()
 
     def close(self) -> None:
         """Close the connection if open."""
@@ -289,9 +291,9 @@ class SystemdClient:
         )
 
     def _timer_facts(self, path: bytes) -> _TimerFacts:
-        return self._unless_unchanged(self._timers, path, lambda: self._read_timer_facts(path))
+        return self._unless_unchanged(self._timers, path, lambda stamp: self._read_timer_facts(path, stamp))
 
-    def _read_timer_facts(self, path: bytes) -> _TimerFacts:
+    def _read_timer_facts(self, path: bytes, stamp: int | None) -> _TimerFacts:
         props = self._get_all(path, TIMER)
         last = decode.realtime(props.get(b"LastTriggerUSec"))
         mono_next = props.get(b"NextElapseUSecMonotonic")
@@ -299,7 +301,7 @@ class SystemdClient:
             last=last,
             next_realtime=decode.realtime(props.get(b"NextElapseUSecRealtime")),
             next_monotonic=mono_next if isinstance(mono_next, int) else None,
-            active_enter=None if last else decode.realtime(self._get(path, UNIT, b"ActiveEnterTimestamp")),
+            active_enter=None if last else self._active_enter(path, stamp),
             monotonic=tuple(
                 MonotonicTrigger(decode.text(b), v / 1_000_000) for b, v, _next in props.get(b"TimersMonotonic", [])
             ),
@@ -307,16 +309,28 @@ class SystemdClient:
             service=decode.text(props.get(b"Unit")),
         )
 
-    def _unless_unchanged(self, memory: dict[bytes, tuple[int, T]], path: bytes, read: Callable[[], T]) -> T:
-        """``read()``, or what it gave last time if the unit has not changed state since (module docstring)."""
+    def _active_enter(self, path: bytes, stamp: int | None) -> datetime | None:
+        """When a timer that never fired became active.
+
+        Its last state change *is* that moment (systemd sets both from one timestamp, and a
+        timer changes state again only when it fires or stops), so the stamp already read
+        answers it, put on the wall clock; without a stamp, one Get.
+        """
+        if stamp:
+            now, mono = decode.clocks()
+            return decode.monotonic(stamp, now, mono)
+        return decode.realtime(self._get(path, UNIT, b"ActiveEnterTimestamp"))
+
+    def _unless_unchanged(self, memory: dict[bytes, tuple[int, T]], path: bytes, read: Callable[[int | None], T]) -> T:
+        """``read(stamp)``, or what it gave last time if the unit has not changed state since (module docstring)."""
         if not self.remember:
-            return read()
+            return read(None)
         stamp = self._stamp(path)  # before the read: a change during it is seen at the next look
         known = memory.get(path)
         if known is not None and known[0] == stamp:
             self.reused += 1
             return known[1]
-        value = read()
+        value = read(stamp)
         memory[path] = (stamp, value)
         return value
 
@@ -325,15 +339,18 @@ class SystemdClient:
         return int(self._get(path, UNIT, b"StateChangeTimestampMonotonic") or 0)
 
     def read_service(self, unit: UnitSummary) -> ServiceRun:
-        """The last (or current) run of a service: one Get when it has not changed since read, else eight.
+        """The last (or current) run of a service: one Get when it has not changed since read, else seven or eight.
 
         Not a GetAll of the Service interface: systemd computes every one of its ~150
         properties for it (accounting included), 1.35 ms a call against 0.05 ms a Get
-        (1,000 services, systemd 252, private socket): seven Gets cost a quarter of it.
+        (1,000 services, systemd 252, private socket). Not ``ExecStart`` either, though
+        its records hold each command's start, exit, code and status in one Get: a
+        daemon-reload zeroes them, while ``ExecMain*`` survive it. ``RuntimeMaxUSec`` is
+        a setting, read once per service until ``forget``.
         """
         if unit.load_state != "loaded":
             return ServiceRun(unit.name, unit.active_state, "", None, None, None, None, None, unit.sub_state)
-        run = self._unless_unchanged(self._runs, unit.path, lambda: self._read_run(unit))
+        run = self._unless_unchanged(self._runs, unit.path, lambda _stamp: self._read_run(unit))
         if (run.active_state, run.sub_state) == (unit.active_state, unit.sub_state):
             return run
         return replace(run, active_state=unit.active_state, sub_state=unit.sub_state)  # from this look's listing
@@ -350,8 +367,17 @@ class SystemdClient:
             exited_at=decode.realtime(get(path, SERVICE, b"ExecMainExitTimestamp")),
             invocation_id=decode.invocation_id(get(path, UNIT, b"InvocationID")),
             sub_state=unit.sub_state,
-            runtime_max_s=decode.seconds(get(path, SERVICE, b"RuntimeMaxUSec")),
+            runtime_max_s=self._runtime_max(path),
         )
+
+    def _runtime_max(self, path: bytes) -> float | None:
+        """The service's ``RuntimeMaxSec=``: a setting, so it changes only with a daemon-reload (``forget``)."""
+        if self.remember and path in self._limits:
+            return self._limits[path]
+        limit = decode.seconds(self._get(path, SERVICE, b"RuntimeMaxUSec"))
+        if self.remember:
+            self._limits[path] = limit
+        return limit
 
     def read_daemon(self, unit: UnitSummary) -> DaemonObservation:
         """A long-running service's state, last result, restart policy and dependencies (one GetAll).
