@@ -34,16 +34,17 @@ from supervisor.runtime.observe import observe_all
 imported = time.perf_counter() - t0
 registry = parse_registry(open(sys.argv[1]).read(), sys.argv[1])
 client = SystemdClient(user=False)  # the daemon's client: the first sweep reads the stamps too
-times, calls = [], []
+times, calls, trips = [], [], []
 for i in range(int(sys.argv[2])):
-    t, c = time.perf_counter(), client.calls
+    t, c, r = time.perf_counter(), client.calls, client.round_trips
     if i == 0:
         client.connect()
     snap = observe_all(client, registry)
     decide(snap.policies, snap.observations, State(), datetime.now(UTC))
     times.append(time.perf_counter() - t)
     calls.append(client.calls - c)
-print(json.dumps({"imported": imported, "times": times, "calls": calls, "items": len(snap.policies)}))
+    trips.append(client.round_trips - r)
+print(json.dumps({"imported": imported, "times": times, "calls": calls, "trips": trips, "items": len(snap.policies)}))
 """
 
 
@@ -149,6 +150,10 @@ def bench_node_exporter(python: str, n: int, samples: int) -> dict[str, float]:
         figures["container: our sweep, cold: D-Bus calls per supervised timer"] = ours["calls"][0] / ours["items"]
         figures["container: our sweep, warm: D-Bus calls per supervised timer"] = (
             statistics.median(ours["calls"][1:]) / ours["items"]
+        )
+        figures["container: our sweep, cold: round trips to the manager"] = ours["trips"][0]
+        figures["container: our sweep, warm: round trips to the manager (median)"] = statistics.median(
+            ours["trips"][1:]
         )
         whole = []
         for _ in range(3):

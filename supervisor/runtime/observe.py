@@ -6,10 +6,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
-from supervisor.adapters.systemd.client import SystemdClient, UnitGone, UnitSummary
+import structlog
+
+from supervisor.adapters.systemd.client import SystemdClient, UnitGone
+from supervisor.adapters.systemd.facts import UnitSummary
 from supervisor.config.registry import Registry
 from supervisor.core.model import ItemPolicy, Kind, Observation, TimerObservation
 
+log = structlog.get_logger("missionctl.observe")
 _UNITS = (Kind.TIMER, Kind.DAEMON)
 _ENABLED = {"enabled", "enabled-runtime", "linked", "linked-runtime"}
 
@@ -86,19 +90,23 @@ def _read(
 ) -> Snapshot:
     observations: dict[str, Observation] = {}
     paths: dict[str, bytes] = {}
-    for name, policy in wanted.items():
-        if policy.kind not in _UNITS:
-            continue  # checks and push heartbeats: nothing to ask systemd
-        try:
-            unit = units.get(name) or client.unit(name)
-            paths[name] = unit.path
-            if policy.kind is Kind.TIMER:
-                timer = client.read_timer(unit, units)
-                observations[name] = timer
-                if timer.service and timer.service.name in units:
-                    paths[timer.service.name] = units[timer.service.name].path
-            else:
-                observations[name] = client.read_daemon(unit)
-        except UnitGone:
-            continue  # no observation: the core reports it missing
+    timers = [units[n] for n, p in wanted.items() if p.kind is Kind.TIMER and n in units]
+    with client.batch(timers, units) as short:
+        if short:
+            log.warning("systemd_read_ahead_failed", error=short, timers=len(timers))
+        for name, policy in wanted.items():
+            if policy.kind not in _UNITS:
+                continue  # checks and push heartbeats: nothing to ask systemd
+            try:
+                unit = units.get(name) or client.unit(name)
+                paths[name] = unit.path
+                if policy.kind is Kind.TIMER:
+                    timer = client.read_timer(unit, units)
+                    observations[name] = timer
+                    if timer.service and timer.service.name in units:
+                        paths[timer.service.name] = units[timer.service.name].path
+                else:
+                    observations[name] = client.read_daemon(unit)
+            except UnitGone:
+                continue  # no observation: the core reports it missing
     return Snapshot(policies=dict(policies), observations=observations, paths=paths)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
@@ -18,17 +17,6 @@ from supervisor.adapters.systemd import decode
 from supervisor.adapters.systemd.client import SystemdClient
 from supervisor.core.model import ServiceRun, TimerObservation
 from tests.harness.lab import Lab, wait_until
-from tests.harness.user_manager import UserManager
-
-
-@pytest.fixture
-def client(at_manager: UserManager) -> Iterator[SystemdClient]:
-    c = SystemdClient(user=True)
-    c.connect()
-    try:
-        yield c
-    finally:
-        c.close()
 
 
 def timed(lab: Lab, stem: str, service: str) -> str:
