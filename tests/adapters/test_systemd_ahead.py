@@ -82,7 +82,10 @@ def lab_timers(lab: Lab) -> list[str]:
     lab._units.append(second)
     for t in (failed, good, shared):
         lab.um.systemctl("start", t.removesuffix(".timer") + ".service", check=False)
-    lab.um.systemctl("start", "--no-block", slow.removesuffix(".timer") + ".service")
+    slow_service = slow.removesuffix(".timer") + ".service"
+    lab.um.systemctl("start", "--no-block", slow_service)
+    # under way before any listing: states come from the listing, the run from the read after it
+    wait_until(lambda: lab.um.systemctl("is-active", slow_service, check=False).stdout.strip() == "activating", 10)
     return [never, failed, good, slow, shared, second]
 
 

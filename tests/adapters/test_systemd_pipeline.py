@@ -198,3 +198,33 @@ def test_exchanges_opened_while_units_run_every_second_are_all_answered(client: 
     worker.join(timeout=30)
     assert not worker.is_alive(), "an exchange hung"
     assert len(done) > 10
+
+
+def test_a_message_with_a_type_it_does_not_know_is_a_wire_error_not_a_crash(tmp_path: Path) -> None:
+    # A stand-in peer again: a real manager sends no such message.
+    path = tmp_path / "peer"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen(1)
+    reply = bytearray(_little_endian(_big_endian_reply(1, 42), 2))
+    reply[reply.index(b"\x01t\x00") + 1] = ord("z")  # the variant's type: no such D-Bus type
+
+    def peer() -> None:
+        conn, _ = server.accept()
+        with conn:
+            got = b""
+            while b"BEGIN\r\n" not in got:
+                got += conn.recv(256)
+            conn.sendall(b"OK 0123456789abcdef\r\n")
+            conn.recv(4096)
+            conn.sendall(bytes(reply))
+            time.sleep(0.5)
+
+    thread = threading.Thread(target=peer, daemon=True)
+    thread.start()
+    try:
+        with pytest.raises(pipeline.WireError, match="unsupported"):
+            pipeline.exchange(path, [Call(b"/p", UNIT, b"Id")], timeout=3)
+    finally:
+        thread.join(timeout=5)
+        server.close()

@@ -30,9 +30,6 @@ from supervisor.adapters.systemd.facts import (
 )
 from supervisor.adapters.systemd.pipeline import Call, Failed, WireError, exchange
 
-#: Fewer loaded timers than this are read one call at a time.
-MIN_TIMERS = 1
-
 
 @dataclass(slots=True)
 class ReadAhead:
@@ -51,7 +48,7 @@ def read_ahead(
     """Read these timers and their services' runs into ``memory`` (module docstring)."""
     out = ReadAhead()
     loaded = [t for t in timers if t.load_state == "loaded"]
-    if len(loaded) < MIN_TIMERS:
+    if not loaded:
         return out
     try:
         _read(memory, socket, loaded, units, timeout, out)

@@ -28,7 +28,7 @@ from typing import Any
 PROPS = b"org.freedesktop.DBus.Properties"
 #: Calls written before their answers are read, at most (a bounded write never waits on unread answers).
 WINDOW = 512
-_CALL, _RETURN, _ERROR = 1, 2, 3
+_RETURN, _ERROR = 2, 3  # message types: a method return, an error
 _STRINGS, _SIGNATURE, _UINT32 = (ord("s"), ord("o")), ord("g"), ord("u")
 _FIXED = {
     "y": ("B", 1),
@@ -233,7 +233,7 @@ def exchange(socket_path: Path, calls: Sequence[Call], timeout: float) -> list[o
             sock.settimeout(timeout)
             sock.connect(str(socket_path))
             return _pipeline(sock, calls, _authenticate(sock), timeout)
-        except (OSError, struct.error, ValueError, IndexError, UnicodeDecodeError) as exc:
+        except (OSError, struct.error, ValueError, IndexError, KeyError) as exc:  # ValueError: bad UTF-8 too
             raise WireError(f"{type(exc).__name__}: {exc}") from exc
 
 
