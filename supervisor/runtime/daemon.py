@@ -263,7 +263,8 @@ class Daemon:
             started = loop.time()
             self.focus.sweeping()
             self.snapshot = await self.worker.run(lambda c: observe_all(c, registry, forget=forget))
-            self.focus.swept(loop.time(), registry.resync_every)
+            if self.focus.swept(loop.time(), registry.resync_every, self.snapshot):
+                self._wake.set()  # signals that came during the first sweep: read those items again
             log.debug("full_sweep", items=len(self.snapshot.policies), seconds=round(loop.time() - started, 3))
             release_memory()
         else:

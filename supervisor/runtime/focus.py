@@ -29,6 +29,7 @@ class Focus:
         self.full_at = 0.0  # loop time of the last full sweep (0: none yet)
         self.next_full_at = 0.0
         self.dirty: set[str] = set()  # systemd said these changed
+        self.unmapped: set[str] = set()  # units said changed before a first snapshot could map them to items
         self.recheck: set[str] = set()  # unconfirmed problems, read again at recheck_at
         self.recheck_at: float | None = None
         self.observed: set[str] | None = None  # what the last look read (None: everything)
@@ -44,10 +45,18 @@ class Focus:
         self.full, self.dirty, self.observed = False, set(), None
         self.recheck, self.recheck_at = set(), None
 
-    def swept(self, loop_time: float, resync_every: float) -> None:
-        """The full sweep was read at ``loop_time``: the next one is due after ``resync_every``."""
+    def swept(self, loop_time: float, resync_every: float, snapshot: Snapshot) -> bool:
+        """The full sweep was read at ``loop_time``: the next one is due after ``resync_every``.
+
+        Units said changed while there was no snapshot yet (during the first sweep, which
+        may have read them before the change) are now items to read again: whether any are.
+        """
         self.full_at = loop_time
         self.next_full_at = loop_time + resync_every
+        for unit in self.unmapped:
+            self.dirty |= snapshot.items_for(unit)
+        self.unmapped = set()
+        return bool(self.dirty)
 
     def take_forget(self) -> bool:
         """Whether this look must read every timer and run afresh (the manager reloaded since the last)."""
@@ -81,6 +90,8 @@ class Focus:
             if isinstance(event, UnitChanged):
                 if snapshot is not None:
                     self.dirty |= snapshot.items_for(event.unit)
+                else:
+                    self.unmapped.add(event.unit)  # mapped once the first sweep is in (``swept``)
             elif isinstance(event, UnitsReshaped) and reshape_matters(event, snapshot, registry):
                 self.forget = self.forget or event.unit is None
                 self.next_full_at = min(self.next_full_at, max(loop_time, self.full_at + RESHAPE_MIN_GAP_S))

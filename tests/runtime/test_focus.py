@@ -23,7 +23,7 @@ def snapshot() -> Snapshot:
 def swept(at: float = 100.0, resync: float = 600.0) -> Focus:
     focus = Focus()
     focus.sweeping()
-    focus.swept(at, resync)
+    focus.swept(at, resync, snapshot())
     return focus
 
 
@@ -33,7 +33,7 @@ def test_the_first_look_is_a_full_sweep_and_the_next_one_is_due_after_the_resync
     focus.dirty.add("job.timer")
     focus.sweeping()
     assert not focus.full and focus.observed is None and not focus.dirty
-    focus.swept(100.0, 600.0)
+    assert not focus.swept(100.0, 600.0, snapshot())
     assert not focus.full_due(699.9)
     assert focus.full_due(700.0) and focus.full
 
@@ -44,6 +44,17 @@ def test_a_change_of_a_service_marks_its_timer_for_the_next_look_and_is_read_onc
     assert focus.to_read(T0, 101.0) == {"job.timer"}
     assert focus.observed == {"job.timer"}
     assert focus.to_read(T0, 101.1) == set() and focus.observed == set()
+
+
+def test_a_change_said_before_the_first_snapshot_is_read_again_once_it_is_in() -> None:
+    # the first sweep may read a run still going; its end, said meanwhile, has no snapshot to be mapped with
+    focus = Focus()
+    focus.sweeping()
+    focus.on_signals([UnitChanged("job.service"), UnitChanged("other.service")], None, REGISTRY, 100.5)
+    assert not focus.dirty  # nothing to map them with yet
+    assert focus.swept(101.0, 600.0, snapshot())  # the loop wakes for it
+    assert focus.to_read(T0, 101.0) == {"job.timer"}
+    assert not focus.swept(102.0, 600.0, snapshot()) and focus.to_read(T0, 102.0) == set()  # said once, read once
 
 
 def test_a_unit_nobody_supervises_wakes_nothing() -> None:
