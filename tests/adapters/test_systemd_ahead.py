@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from supervisor.adapters.systemd import ahead
 from supervisor.adapters.systemd.client import SystemdClient, UnitGone
 from supervisor.adapters.systemd.facts import UnitSummary
 from supervisor.core.model import TimerObservation
@@ -103,6 +104,18 @@ def test_a_batch_reads_what_one_call_at_a_time_reads_in_two_exchanges(
     assert got[timers[0]].active_enter is not None and got[timers[0]].last_trigger is None
     assert got[timers[1]].service is not None and got[timers[1]].service.exit_status == 6
     assert got[timers[2]].service is not None and got[timers[2]].service.runtime_max_s == 90
+
+
+def test_timers_are_read_ahead_in_chunks_with_the_same_result(
+    clients: tuple[SystemdClient, SystemdClient], lab: Lab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batched, single = clients
+    monkeypatch.setattr(ahead, "CHUNK", 2)
+    timers = lab_timers(lab)
+    trips = batched.round_trips
+    got = sweep(batched, timers, batch=True)
+    assert batched.round_trips - trips == 1 + 2 * 3  # ListUnits, then two exchanges for each two timers
+    same(got, sweep(single, timers, batch=False))
 
 
 def test_a_later_batch_asks_only_for_stamps_unless_something_changed(

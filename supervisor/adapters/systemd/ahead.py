@@ -30,6 +30,10 @@ from supervisor.adapters.systemd.facts import (
 )
 from supervisor.adapters.systemd.pipeline import Call, Failed, WireError, exchange
 
+#: Timers read ahead together: a bounded peak of parsed answers (1,000 timers at once cost about 2 MB
+#: of RSS that stayed), for a few more round trips.
+CHUNK = 128
+
 
 @dataclass(slots=True)
 class ReadAhead:
@@ -48,10 +52,9 @@ def read_ahead(
     """Read these timers and their services' runs into ``memory`` (module docstring)."""
     out = ReadAhead()
     loaded = [t for t in timers if t.load_state == "loaded"]
-    if not loaded:
-        return out
     try:
-        _read(memory, socket, loaded, units, timeout, out)
+        for start in range(0, len(loaded), CHUNK):
+            _read(memory, socket, loaded[start : start + CHUNK], units, timeout, out)
     except WireError as exc:
         out.error = str(exc)  # what was stored before stands: each entry carries the stamp it was read under
     return out
