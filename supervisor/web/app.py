@@ -12,7 +12,7 @@ from supervisor.runtime.ports import CommandPort, ReadPort
 from supervisor.web import actions, api, pings, silences
 from supervisor.web.auth import Token
 from supervisor.web.cache import ViewCache
-from supervisor.web.errors import finish, guard
+from supervisor.web.errors import add_fallback, guard
 from supervisor.web.openapi import spec
 
 log = structlog.get_logger("missionctl.web")
@@ -22,8 +22,7 @@ MAX_BODY = 16 * 1024
 
 def create_app(backend: ReadPort, commands: CommandPort) -> web.Application:
     """The whole HTTP service over the supervisor's two ports (what it reads, what it may ask for)."""
-    app = web.Application(client_max_size=MAX_BODY)  # no middleware: errors are JSON per handler (errors.py)
-    app.on_response_prepare.append(finish)
+    app = web.Application(client_max_size=MAX_BODY)  # no middleware, no signal: see errors.py
     app[api.READ] = backend
     app[api.COMMANDS] = commands
     app[api.CACHE] = ViewCache(backend, backend.registry.server.snapshot_ttl)
@@ -51,6 +50,14 @@ def create_app(backend: ReadPort, commands: CommandPort) -> web.Application:
     async def favicon(request: web.Request) -> web.FileResponse:
         return web.FileResponse(STATIC / "favicon.svg", headers={"Content-Type": "image/svg+xml"})
 
+    files = {path.name: path for path in STATIC.iterdir() if path.is_file()}  # what may be served, and nothing else
+
+    async def static(request: web.Request) -> web.FileResponse:
+        path = files.get(request.match_info["name"])
+        if path is None:
+            raise web.HTTPNotFound()
+        return web.FileResponse(path)
+
     app.router.add_get("/health", api.health)  # answers its own failures: the hot path
     app.router.add_get("/api/items", guard(api.items))
     app.router.add_get("/api/items/{name}", guard(api.item))
@@ -67,5 +74,6 @@ def create_app(backend: ReadPort, commands: CommandPort) -> web.Application:
     pings.add_routes(app, backend.registry.server)
     app.router.add_get("/", guard(index))
     app.router.add_get("/favicon.ico", guard(favicon))
-    app.router.add_static("/static/", STATIC)
+    app.router.add_get("/static/{name}", guard(static))
+    add_fallback(app)
     return app

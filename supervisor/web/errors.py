@@ -1,15 +1,15 @@
-"""Every error is JSON and nothing internal leaks, without a middleware on the hot paths.
+"""Every answer is secured and every error is JSON, with nothing on the hot path: no middleware, no signal.
 
-Route handlers are wrapped one by one (``guard``); ``/health`` handles its two
-failures itself, so its requests pass through no extra layer. What the router
-raises before any handler runs (404, 405) and what a file route raises is made
-JSON as its response is prepared (``finish``).
+Route handlers are wrapped one by one (``guard``), which adds the security headers
+to what they answer and makes their errors JSON; ``/health`` answers prebuilt
+responses and handles its two failures itself. What no route takes (the router's
+404 and 405) goes to a last route that matches every path and method
+(``add_fallback``): it answers as the router would have, in JSON.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Awaitable, Callable
 
 import structlog
@@ -26,32 +26,41 @@ KEPT_HEADERS = ("allow", "www-authenticate", "retry-after")
 def not_ready() -> web.Response:
     """503 while the first sweep runs."""
     return web.json_response(
-        {"error": "starting: first sweep not finished", "status": 503}, status=503, headers={"Retry-After": "1"}
+        {"error": "starting: first sweep not finished", "status": 503},
+        status=503,
+        headers={**SECURITY_HEADERS, "Retry-After": "1"},
     )
 
 
 def failed(request: web.Request) -> web.Response:
     """500 for a bug: logged with its traceback (call from an ``except`` block), never shown."""
     log.exception("http_handler_failed", path=request.path)
-    return web.json_response({"error": "internal error", "status": 500}, status=500)
+    return web.json_response({"error": "internal error", "status": 500}, status=500, headers=SECURITY_HEADERS)
+
+
+def _secured(response: web.StreamResponse) -> web.StreamResponse:
+    if "X-Frame-Options" not in response.headers:  # prebuilt answers carry them already
+        response.headers.update(SECURITY_HEADERS)
+    return response
 
 
 def guard(handler: Handler) -> Handler:
-    """``handler`` whose every failure is a JSON answer."""
+    """``handler`` whose every answer carries the security headers and whose every failure is JSON."""
 
     @functools.wraps(handler)
     async def guarded(request: web.Request) -> web.StreamResponse:
         try:
-            return await handler(request)
+            return _secured(await handler(request))
         except NotReady:
             return not_ready()
         except web.HTTPException as exc:
             if exc.content_type == "application/json" or exc.status < 400:
+                _secured(exc)
                 raise
             return web.json_response(
                 {"error": exc.reason, "status": exc.status},
                 status=exc.status,
-                headers={k: v for k, v in exc.headers.items() if k.lower() in KEPT_HEADERS},
+                headers={**SECURITY_HEADERS, **{k: v for k, v in exc.headers.items() if k.lower() in KEPT_HEADERS}},
             )
         except Exception:  # noqa: BLE001 - failed() logs it with its traceback
             return failed(request)
@@ -59,18 +68,18 @@ def guard(handler: Handler) -> Handler:
     return guarded
 
 
-async def finish(request: web.Request, response: web.StreamResponse) -> None:
-    """Every response carries the security headers (prebuilt ones already do); an error raised
-    outside a handler (the router's 404 and 405, a file route's) is made JSON."""
-    if "X-Frame-Options" in response.headers:
-        return
-    response.headers.update(SECURITY_HEADERS)
-    if (
-        isinstance(response, web.HTTPException)
-        and response.status >= 400
-        and response.content_type != "application/json"
-    ):
-        body = json.dumps({"error": response.reason, "status": response.status}).encode()
-        response.body = body
-        response.content_type = "application/json"
-        response.headers["Content-Length"] = str(len(body))  # the exception's text had set its own
+def add_fallback(app: web.Application) -> None:
+    """The last route: what no other route takes is a JSON 405 (with ``Allow``) or 404. Add it after the others."""
+    resource = app.router.add_resource("/{path:.*}")
+
+    async def unrouted(request: web.Request) -> web.StreamResponse:
+        allowed: set[str] = set()
+        for other in app.router.resources():
+            if other is not resource:
+                _match, methods = await other.resolve(request)
+                allowed |= methods
+        if allowed:
+            raise web.HTTPMethodNotAllowed(request.method, allowed)
+        raise web.HTTPNotFound()
+
+    resource.add_route("*", guard(unrouted))

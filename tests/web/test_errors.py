@@ -1,4 +1,4 @@
-"""Errors are JSON without a middleware: guarded handlers, the router's own errors, /health's two failures."""
+"""Errors are JSON without a middleware or a signal: guarded handlers, the router's own errors (the fallback route)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from structlog.testing import capture_logs
 
 from supervisor.web.cache import NotReady
-from supervisor.web.errors import finish, guard
+from supervisor.web.errors import add_fallback, guard
 from supervisor.web.headers import SECURITY_HEADERS
 
 
@@ -33,9 +33,10 @@ async def _ok(request: web.Request) -> web.Response:
 @pytest.fixture
 async def client() -> AsyncIterator[TestClient[web.Request, web.Application]]:
     app = web.Application()
-    app.on_response_prepare.append(finish)
     for path, handler in (("/bug", _bug), ("/starting", _starting), ("/plain", _plain), ("/ok", _ok)):
         app.router.add_get(path, guard(handler))
+    app.router.add_post("/ok/{name}", guard(_ok))
+    add_fallback(app)
     async with TestClient(TestServer(app, host="127.0.0.1")) as c:  # a real server on loopback
         yield c
 
@@ -60,17 +61,30 @@ async def test_a_plain_http_error_becomes_json_and_keeps_only_the_headers_that_m
     assert r.headers["WWW-Authenticate"] == "Bearer" and "X-Internal" not in r.headers
 
 
-@pytest.mark.parametrize(("method", "path", "status"), [("GET", "/nowhere", 404), ("POST", "/ok", 405)])
+@pytest.mark.parametrize(
+    ("method", "path", "status", "allow"),
+    [
+        ("GET", "/nowhere", 404, None),
+        ("GET", "/ok/deeper/still", 404, None),
+        ("HEAD", "/nowhere", 404, None),
+        ("POST", "/ok", 405, "GET,HEAD"),
+        ("DELETE", "/ok/x", 405, "POST"),
+        ("PUT", "/", 404, None),
+    ],
+)
 async def test_the_routers_own_errors_are_json_with_security_headers(
     client: TestClient,  # type: ignore[type-arg]
     method: str,
     path: str,
     status: int,
+    allow: str | None,
 ) -> None:
     r = await client.request(method, path)
     body = await r.read()
     assert r.status == status and r.content_type == "application/json"
-    assert int(r.headers["Content-Length"]) == len(body) and (await r.json())["status"] == status
+    assert r.headers.get("Allow") == allow
+    if method != "HEAD":
+        assert int(r.headers["Content-Length"]) == len(body) and (await r.json())["status"] == status
     assert all(r.headers[k] == v for k, v in SECURITY_HEADERS.items())
 
 
