@@ -115,7 +115,7 @@ def bench_sweep(um: UserManager, names: list[str], registry_text: str, rounds: i
         results[f"sweep via {label}, first on a new connection, s"] = times[0]
         results[f"sweep via {label}, first: D-Bus calls per supervised timer"] = calls[0] / n
         results[f"sweep via {label}, later: D-Bus calls per supervised timer"] = statistics.median(calls[1:]) / n
-        # on the private socket the calls are pipelined: ListUnits, then one or two exchanges for them all
+        # on the private socket the calls are pipelined: ListUnits, then one conversation for them all
         results[f"sweep via {label}, first: round trips to the manager"] = trips[0]
         results[f"sweep via {label}, later: round trips to the manager (median)"] = statistics.median(trips[1:])
         results[f"sweep via {label}, first: round trips per supervised timer"] = trips[0] / n

@@ -1,4 +1,4 @@
-"""Reading a sweep ahead in pipelined exchanges, against a real private user manager.
+"""Reading a sweep ahead in one pipelined conversation, against a real private user manager.
 
 What a batch reads must be exactly what one call at a time reads, cold and warm,
 while runs happen between and during sweeps; a unit gone meanwhile and a socket
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from supervisor.adapters.systemd import ahead
+from supervisor.adapters.systemd import pipeline
 from supervisor.adapters.systemd.client import SystemdClient, UnitGone
 from supervisor.adapters.systemd.facts import UnitSummary
 from supervisor.core.model import TimerObservation
@@ -47,7 +47,7 @@ def sweep(client: SystemdClient, timers: list[str], *, batch: bool) -> dict[str,
         assert short is None
         before = client.calls
         out = {u.name: client.read_timer(u, units) for u in rows}
-        assert client.calls == before  # everything came from the exchanges
+        assert client.calls == before  # everything came from the conversation
     return out
 
 
@@ -90,14 +90,14 @@ def lab_timers(lab: Lab) -> list[str]:
     return [never, failed, good, slow, shared, second]
 
 
-def test_a_batch_reads_what_one_call_at_a_time_reads_in_two_exchanges(
+def test_a_batch_reads_what_one_call_at_a_time_reads_in_one_conversation(
     clients: tuple[SystemdClient, SystemdClient], lab: Lab
 ) -> None:
     batched, single = clients
     timers = lab_timers(lab)
     trips = batched.round_trips
     got = sweep(batched, timers, batch=True)
-    assert batched.round_trips - trips == 1 + 2  # ListUnits, then the two exchanges
+    assert batched.round_trips - trips == 1 + 1  # ListUnits, then the conversation
     same(got, sweep(single, timers, batch=False))
     slow = got[timers[3]].service
     assert slow is not None and slow.active_state == "activating" and slow.started_at is not None
@@ -106,16 +106,19 @@ def test_a_batch_reads_what_one_call_at_a_time_reads_in_two_exchanges(
     assert got[timers[2]].service is not None and got[timers[2]].service.runtime_max_s == 90
 
 
-def test_timers_are_read_ahead_in_chunks_with_the_same_result(
+def test_two_calls_in_flight_at_most_read_the_same(
     clients: tuple[SystemdClient, SystemdClient], lab: Lab, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Answers ask for more calls while others wait to be written: a narrow window changes only the pace."""
     batched, single = clients
-    monkeypatch.setattr(ahead, "CHUNK", 2)
+    monkeypatch.setattr(pipeline, "WINDOW", 2)
     timers = lab_timers(lab)
     trips = batched.round_trips
     got = sweep(batched, timers, batch=True)
-    assert batched.round_trips - trips == 1 + 2 * 3  # ListUnits, then two exchanges for each two timers
+    assert batched.round_trips - trips == 1 + 1
     same(got, sweep(single, timers, batch=False))
+    again = sweep(batched, timers, batch=True)
+    same(again, sweep(single, timers, batch=False))
 
 
 def test_a_later_batch_asks_only_for_stamps_unless_something_changed(
@@ -128,7 +131,7 @@ def test_a_later_batch_asks_only_for_stamps_unless_something_changed(
     sweep(batched, timers, batch=True)
     calls, trips, reused = batched.calls, batched.round_trips, batched.reused
     again = sweep(batched, timers, batch=True)
-    # one exchange: a stamp per timer and per service (the two timers share one)
+    # a stamp per timer and per service (the two timers share one)
     assert (batched.round_trips - trips, batched.calls - calls) == (1 + 1, 1 + len(timers) + len(timers) - 1)
     assert batched.reused - reused == 2 * len(timers) - 1
     same(again, sweep(single, timers, batch=False))
@@ -137,7 +140,7 @@ def test_a_later_batch_asks_only_for_stamps_unless_something_changed(
     lab.um.systemctl("start", timers[2])  # no-op for an active timer: nothing changes
     trips = batched.round_trips
     changed = sweep(batched, timers, batch=True)
-    assert batched.round_trips - trips == 1 + 2  # the second exchange reads the new run
+    assert batched.round_trips - trips == 1 + 1  # the new run is read as soon as its stamp says so
     assert changed[timers[1]].service != again[timers[1]].service
     same(changed, sweep(single, timers, batch=False))
 

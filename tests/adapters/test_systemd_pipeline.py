@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -36,9 +38,9 @@ def _little_endian(message: bytes, kind: int) -> bytes:
     return header + bytes((1,)) + b"t\0" + bytes(5) + struct.pack("<Q", value)  # type: ignore[arg-type]
 
 
-def test_messages_that_follow_the_ok_in_the_same_read_are_parsed_as_messages(tmp_path: Path) -> None:
-    # A stand-in peer: a real manager cannot be made to put a signal right behind its OK on demand
-    # (it does so under a burst of runs; the test below exercises that against a real one).
+@contextlib.contextmanager
+def stand_in_peer(tmp_path: Path, script: Callable[[socket.socket], None]) -> Iterator[Path]:
+    """A socket whose one peer authenticates any client, then plays ``script`` on the connection."""
     path = tmp_path / "peer"
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(str(path))
@@ -50,21 +52,31 @@ def test_messages_that_follow_the_ok_in_the_same_read_are_parsed_as_messages(tmp
             got = b""
             while b"BEGIN\r\n" not in got:
                 got += conn.recv(256)
-            signal = _little_endian(_big_endian_reply(0, 7), 4)
-            conn.sendall(b"OK 0123456789abcdef\r\n" + signal[:20])  # the OK, then half a signal
-            time.sleep(0.1)
-            conn.sendall(signal[20:])
-            conn.recv(4096)  # the call
-            conn.sendall(_little_endian(_big_endian_reply(1, 42), 2))
-            time.sleep(0.5)
+            script(conn)
 
     thread = threading.Thread(target=peer, daemon=True)
     thread.start()
     try:
-        assert pipeline.exchange(path, [Call(b"/p", UNIT, b"Id")], timeout=3) == [42]
+        yield path
     finally:
         thread.join(timeout=5)
         server.close()
+
+
+def test_messages_that_follow_the_ok_in_the_same_read_are_parsed_as_messages(tmp_path: Path) -> None:
+    # A stand-in peer: a real manager cannot be made to put a signal right behind its OK on demand
+    # (it does so under a burst of runs; the test below exercises that against a real one).
+    def script(conn: socket.socket) -> None:
+        signal = _little_endian(_big_endian_reply(0, 7), 4)
+        conn.sendall(b"OK 0123456789abcdef\r\n" + signal[:20])  # the OK, then half a signal
+        time.sleep(0.1)
+        conn.sendall(signal[20:])
+        conn.recv(4096)  # the call
+        conn.sendall(_little_endian(_big_endian_reply(1, 42), 2))
+        time.sleep(0.5)
+
+    with stand_in_peer(tmp_path, script) as path:
+        assert pipeline.exchange(path, [Call(b"/p", UNIT, b"Id")], timeout=3) == [42]
 
 
 def test_it_encodes_a_get_whose_header_reads_back() -> None:
@@ -202,29 +214,14 @@ def test_exchanges_opened_while_units_run_every_second_are_all_answered(client: 
 
 def test_a_message_with_a_type_it_does_not_know_is_a_wire_error_not_a_crash(tmp_path: Path) -> None:
     # A stand-in peer again: a real manager sends no such message.
-    path = tmp_path / "peer"
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(str(path))
-    server.listen(1)
     reply = bytearray(_little_endian(_big_endian_reply(1, 42), 2))
     reply[reply.index(b"\x01t\x00") + 1] = ord("z")  # the variant's type: no such D-Bus type
 
-    def peer() -> None:
-        conn, _ = server.accept()
-        with conn:
-            got = b""
-            while b"BEGIN\r\n" not in got:
-                got += conn.recv(256)
-            conn.sendall(b"OK 0123456789abcdef\r\n")
-            conn.recv(4096)
-            conn.sendall(bytes(reply))
-            time.sleep(0.5)
+    def script(conn: socket.socket) -> None:
+        conn.sendall(b"OK 0123456789abcdef\r\n")
+        conn.recv(4096)
+        conn.sendall(bytes(reply))
+        time.sleep(0.5)
 
-    thread = threading.Thread(target=peer, daemon=True)
-    thread.start()
-    try:
-        with pytest.raises(pipeline.WireError, match="unsupported"):
-            pipeline.exchange(path, [Call(b"/p", UNIT, b"Id")], timeout=3)
-    finally:
-        thread.join(timeout=5)
-        server.close()
+    with stand_in_peer(tmp_path, script) as path, pytest.raises(pipeline.WireError, match="unsupported"):
+        pipeline.exchange(path, [Call(b"/p", UNIT, b"Id")], timeout=3)

@@ -1,18 +1,21 @@
-"""A sweep's timers and runs read ahead in two pipelined exchanges, with the same stamps as one Get at a time.
+"""A sweep's timers and runs read ahead in one pipelined conversation, with the same stamps as one Get at a time.
 
-Exchange one asks, per timer, for its state change stamp, then either its Timer
-properties (not known yet) or the stamp of its service (known): systemd answers in
-order, so every stamp is read before what it vouches for. Exchange two reads what
-the stamps say changed, and the runs of services not known yet. What is stored
-is exactly what ``SystemdClient.read_timer`` would have stored reading one call at
-a time; the paths read or confirmed here are "fresh" for the batch, so the
-client's reads within it take them without a call. A call that failed (the unit
-vanished meanwhile) leaves its unit to the one-at-a-time path, which says why.
+Per timer, its state change stamp is asked for, then either its Timer properties
+(not known yet) or the stamp of its service (known). As their answers come in, what
+they say changed is asked for, and the run of a service not known yet: its stamp,
+then its values. systemd answers one connection in order, so every stamp is read
+before what it vouches for, and each answer is taken as it arrives (nothing piles
+up, and the manager is never left idle between steps). What is stored is exactly
+what ``SystemdClient.read_timer`` would have stored reading one call at a time; the
+paths read or confirmed here are "fresh" for the batch, so the client's reads within
+it take them without a call. A call that failed (the unit vanished meanwhile) leaves
+its unit to the one-at-a-time path, which says why.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,16 +26,13 @@ from supervisor.adapters.systemd.facts import (
     STAMP,
     TIMER,
     Memory,
+    TimerFacts,
     UnitSummary,
     never_fired_since,
     service_run,
     timer_facts,
 )
-from supervisor.adapters.systemd.pipeline import Call, Failed, WireError, exchange
-
-#: Timers read ahead together: a bounded peak of parsed answers (1,000 timers at once cost about 2 MB
-#: of RSS that stayed), for a few more round trips.
-CHUNK = 128
+from supervisor.adapters.systemd.pipeline import Call, Conversation, Failed, WireError, converse
 
 
 @dataclass(slots=True)
@@ -46,17 +46,34 @@ class ReadAhead:
     error: str | None = None
 
 
+@dataclass(slots=True)
+class _Sweep:
+    memory: Memory
+    units: Mapping[str, UnitSummary]
+    talk: Conversation
+    out: ReadAhead
+    stamps: dict[bytes, object] = field(default_factory=dict)  # services' stamps, as answered
+    decided: set[bytes] = field(default_factory=set)  # services whose run is confirmed or being read
+
+    def ask(self, call: Call, then: Callable[[object], None]) -> None:
+        self.talk.ask(call, then)
+
+
 def read_ahead(
     memory: Memory, socket: Path, timers: Sequence[UnitSummary], units: Mapping[str, UnitSummary], timeout: float
 ) -> ReadAhead:
     """Read these timers and their services' runs into ``memory`` (module docstring)."""
     out = ReadAhead()
-    loaded = [t for t in timers if t.load_state == "loaded"]
+    loaded = [timer for timer in timers if timer.load_state == "loaded"]
+    if not loaded:
+        return out  # nothing to ask: no connection
+    sweep = _Sweep(memory, units, Conversation(), out)
+    sweep.talk = Conversation(functools.partial(_timer, sweep, timer) for timer in loaded)  # taken up as it goes
     try:
-        for start in range(0, len(loaded), CHUNK):
-            _read(memory, socket, loaded[start : start + CHUNK], units, timeout, out)
+        converse(socket, sweep.talk, timeout)
     except WireError as exc:
         out.error = str(exc)  # what was stored before stands: each entry carries the stamp it was read under
+    out.calls, out.exchanges = sweep.talk.sent, 1
     return out
 
 
@@ -65,92 +82,92 @@ def _service(units: Mapping[str, UnitSummary], name: str) -> UnitSummary | None:
     return unit if unit is not None and unit.load_state == "loaded" else None
 
 
-def _ask(socket: Path, wanted: dict[Call, None], timeout: float, out: ReadAhead) -> dict[Call, object]:
-    if not wanted:
-        return {}
-    calls = list(wanted)
-    answers = exchange(socket, calls, timeout)
-    out.calls += len(calls)
-    out.exchanges += 1
-    return dict(zip(calls, answers, strict=True))
+def _timer(sweep: _Sweep, timer: UnitSummary) -> None:
+    known = sweep.memory.timers.get(timer.path)
+    stamp: list[object] = []
+    if known is None:
 
+        def learnt(props: object) -> None:
+            if isinstance(stamp[0], int) and isinstance(props, dict):
+                facts = timer_facts(props, never_fired_since(stamp[0]))
+                sweep.memory.timers[timer.path] = (stamp[0], facts)
+                sweep.out.fresh.add(timer.path)
+                _run(sweep, facts)
 
-def _read(
-    memory: Memory,
-    socket: Path,
-    timers: list[UnitSummary],
-    units: Mapping[str, UnitSummary],
-    timeout: float,
-    out: ReadAhead,
-) -> None:
-    first: dict[Call, None] = {}
-    for timer in timers:
-        first[Call(timer.path, *STAMP)] = None
-        known = memory.timers.get(timer.path)
-        if known is None:
-            first[Call(timer.path, TIMER)] = None
-        elif (service := _service(units, known[1].service)) is not None and service.path in memory.runs:
-            first[Call(service.path, *STAMP)] = None
-    got = _ask(socket, first, timeout, out)
+        sweep.ask(Call(timer.path, *STAMP), stamp.append)
+        sweep.ask(Call(timer.path, TIMER), learnt)
+        return
+    facts = known[1]  # a state change does not change which service a timer starts
+    service = _service(sweep.units, facts.service)
 
-    changed: list[tuple[UnitSummary, int]] = []
-    runs: dict[bytes, tuple[UnitSummary, int | None]] = {}
-    for timer in timers:
-        stamp = got.get(Call(timer.path, *STAMP))
-        if not isinstance(stamp, int):
-            continue
-        known = memory.timers.get(timer.path)
-        if known is None:
-            props = got.get(Call(timer.path, TIMER))
-            if not isinstance(props, dict):
-                continue
-            facts = timer_facts(props, never_fired_since(stamp))
-            memory.timers[timer.path] = (stamp, facts)
-            out.fresh.add(timer.path)
+    def compared(value: object) -> None:
+        if not isinstance(value, int):
+            return
+        if known[0] == value:
+            sweep.out.fresh.add(timer.path)
+            sweep.out.reused += 1
         else:
-            facts = known[1]  # a state change does not change which service a timer starts
-            if known[0] == stamp:
-                out.fresh.add(timer.path)
-                out.reused += 1
-            else:
-                changed.append((timer, stamp))
-        service = _service(units, facts.service)
-        if service is None or service.path in out.fresh or service.path in runs:
-            continue
-        known_run = memory.runs.get(service.path)
-        run_stamp = got.get(Call(service.path, *STAMP))
-        if known_run is not None and known_run[0] == run_stamp:
-            out.fresh.add(service.path)
-            out.reused += 1
-        else:
-            runs[service.path] = (service, run_stamp if isinstance(run_stamp, int) else None)
+            sweep.ask(Call(timer.path, TIMER), lambda props: _relearnt(sweep, timer.path, value, props))
+        _run(sweep, facts)
 
-    second: dict[Call, None] = {}
-    for timer, _stamp in changed:
-        second[Call(timer.path, TIMER)] = None
-    for service, run_stamp in runs.values():
-        if run_stamp is None:
-            second[Call(service.path, *STAMP)] = None
-        second.update(dict.fromkeys(Call(service.path, iface, prop) for iface, prop in RUN))
-        if service.path not in memory.limits:
-            second[Call(service.path, *LIMIT)] = None
-    got = _ask(socket, second, timeout, out)
+    if service is None or service.path not in sweep.memory.runs or service.path in sweep.stamps:
+        sweep.ask(Call(timer.path, *STAMP), compared)  # a service stamp asked for already is answered before
+        return
+    sweep.stamps[service.path] = None  # asked for: answered before anything asked after it
 
-    for timer, stamp in changed:
-        props = got.get(Call(timer.path, TIMER))
-        if isinstance(props, dict):
-            memory.timers[timer.path] = (stamp, timer_facts(props, never_fired_since(stamp)))
-            out.fresh.add(timer.path)
-    for service, run_stamp in runs.values():
-        stamp = run_stamp if run_stamp is not None else got.get(Call(service.path, *STAMP))
-        values = {prop: got.get(Call(service.path, iface, prop)) for iface, prop in RUN}
-        if not isinstance(stamp, int) or any(v is None or isinstance(v, Failed) for v in values.values()):
-            continue
-        if service.path not in memory.limits:
-            limit = got.get(Call(service.path, *LIMIT))
-            if limit is None or isinstance(limit, Failed):
-                continue
-            memory.limits[service.path] = decode.seconds(limit)
-        run = service_run(service.name, service.active_state, service.sub_state, values, memory.limits[service.path])
-        memory.runs[service.path] = (stamp, run)
-        out.fresh.add(service.path)
+    def stamped(value: object) -> None:
+        sweep.stamps[service.path] = value
+        compared(stamp[0])
+
+    sweep.ask(Call(timer.path, *STAMP), stamp.append)
+    sweep.ask(Call(service.path, *STAMP), stamped)
+
+
+def _relearnt(sweep: _Sweep, path: bytes, stamp: int, props: object) -> None:
+    if isinstance(props, dict):
+        sweep.memory.timers[path] = (stamp, timer_facts(props, never_fired_since(stamp)))
+        sweep.out.fresh.add(path)
+
+
+def _run(sweep: _Sweep, facts: TimerFacts) -> None:
+    """The run of the service ``facts`` names: confirmed by its stamp, or read (stamp first, then values)."""
+    service = _service(sweep.units, facts.service)
+    if service is None or service.path in sweep.decided:
+        return
+    sweep.decided.add(service.path)
+    known = sweep.memory.runs.get(service.path)
+    stamp = sweep.stamps.get(service.path)
+    if known is not None and known[0] == stamp:
+        sweep.out.fresh.add(service.path)
+        sweep.out.reused += 1
+        return
+    got: dict[bytes, object] = {STAMP[1]: stamp}
+    wanted = [(service.path, iface, prop) for iface, prop in RUN]
+    if not isinstance(stamp, int):
+        wanted.insert(0, (service.path, *STAMP))
+    if service.path not in sweep.memory.limits:
+        wanted.append((service.path, *LIMIT))
+    for path, iface, prop in wanted[:-1]:
+        sweep.ask(Call(path, iface, prop), functools.partial(got.__setitem__, prop))
+    path, iface, last = wanted[-1]
+
+    def answered(value: object) -> None:
+        got[last] = value
+        _ran(sweep, service, got)
+
+    sweep.ask(Call(path, iface, last), answered)
+
+
+def _ran(sweep: _Sweep, service: UnitSummary, got: dict[bytes, object]) -> None:
+    stamp = got[STAMP[1]]
+    if not isinstance(stamp, int) or any(got.get(prop) is None or isinstance(got[prop], Failed) for _i, prop in RUN):
+        return
+    limits = sweep.memory.limits
+    if service.path not in limits:
+        limit = got.get(LIMIT[1])
+        if limit is None or isinstance(limit, Failed):
+            return
+        limits[service.path] = decode.seconds(limit)
+    run = service_run(service.name, service.active_state, service.sub_state, got, limits[service.path])
+    sweep.memory.runs[service.path] = (stamp, run)
+    sweep.out.fresh.add(service.path)

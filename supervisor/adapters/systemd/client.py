@@ -26,8 +26,8 @@ triggers: the daemon calls ``forget`` on the manager's ``Reloading``, and a new
 connection starts with nothing remembered.
 
 Within ``batch`` (a sweep), those reads are made ahead for all the sweep's timers in
-two pipelined exchanges on the private socket (``ahead``), with the same stamps and
-the same memory; ``read_timer`` then takes what they read without a call.
+one pipelined conversation on the private socket (``ahead``), with the same stamps
+and the same memory; ``read_timer`` then takes what they read without a call.
 """
 
 from __future__ import annotations
@@ -209,10 +209,10 @@ class SystemdClient:
 
     @contextlib.contextmanager
     def batch(self, timers: Sequence[UnitSummary], units: Mapping[str, UnitSummary]) -> Iterator[str | None]:
-        """Within it, ``read_timer`` takes these timers and runs as read ahead in two pipelined exchanges.
+        """Within it, ``read_timer`` takes these timers and runs as read ahead in one pipelined conversation.
 
         Only on the manager's private socket (a peer-to-peer connection of our own for
-        the exchanges; see ``ahead``). Yields why the read-ahead stopped short, if it did:
+        it; see ``ahead``). Yields why the read-ahead stopped short, if it did:
         what it did not read is read one call at a time, as without it.
         """
         if self.private is None or self._bus is None:
