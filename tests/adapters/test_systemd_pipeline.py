@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import socket
 import struct
 import threading
@@ -17,6 +18,16 @@ from supervisor.adapters.systemd.client import SystemdClient, private_socket
 from supervisor.adapters.systemd.facts import SERVICE, TIMER, UNIT
 from supervisor.adapters.systemd.pipeline import Call, Failed
 from tests.harness.lab import Lab
+
+
+def exchange(socket_path: Path, calls: list[Call], timeout: float) -> list[object]:
+    """Every call's answer (a value, or ``Failed``), in order, over one conversation."""
+    results: list[object] = [None] * len(calls)
+    talk = pipeline.Conversation()
+    for n, call in enumerate(calls):
+        talk.ask(call, functools.partial(results.__setitem__, n))
+    pipeline.converse(socket_path, talk, timeout)
+    return results
 
 
 def _big_endian_reply(serial: int, value: int) -> bytes:
@@ -76,7 +87,7 @@ def test_messages_that_follow_the_ok_in_the_same_read_are_parsed_as_messages(tmp
         time.sleep(0.5)
 
     with stand_in_peer(tmp_path, script) as path:
-        assert pipeline.exchange(path, [Call(b"/p", UNIT, b"Id")], timeout=3) == [42]
+        assert exchange(path, [Call(b"/p", UNIT, b"Id")], timeout=3) == [42]
 
 
 def test_it_encodes_a_get_whose_header_reads_back() -> None:
@@ -131,7 +142,7 @@ def test_its_answers_are_pystemds_for_every_interface_a_sweep_reads(client: Syst
         Call(s, UNIT, b"InvocationID"),
         Call(t, SERVICE, b"ExecMainStatus"),
     ]
-    answers = pipeline.exchange(private_socket(user=True), calls, timeout=5)
+    answers = exchange(private_socket(user=True), calls, timeout=5)
     for call, got in zip(calls[:-1], answers[:-1], strict=True):
         if call.prop is None:
             expected = client._get_all(call.path, call.iface)
@@ -169,7 +180,7 @@ def test_answers_stay_matched_while_the_manager_broadcasts_signals(
     runs = threading.Thread(target=restarts)
     runs.start()
     try:
-        answers = pipeline.exchange(private_socket(user=True), calls, timeout=60)
+        answers = exchange(private_socket(user=True), calls, timeout=60)
     finally:
         stop.set()
         runs.join()
@@ -179,7 +190,7 @@ def test_answers_stay_matched_while_the_manager_broadcasts_signals(
 
 def test_a_socket_nobody_listens_on_is_a_wire_error(tmp_path: Path) -> None:
     with pytest.raises(pipeline.WireError):
-        pipeline.exchange(tmp_path / "nobody", [Call(b"/p", UNIT, b"Id")], timeout=1)
+        exchange(tmp_path / "nobody", [Call(b"/p", UNIT, b"Id")], timeout=1)
 
 
 def test_a_timer_just_restarted_does_not_stall_a_new_exchange(client: SystemdClient, lab: Lab) -> None:
@@ -189,7 +200,7 @@ def test_a_timer_just_restarted_does_not_stall_a_new_exchange(client: SystemdCli
     for delay in (0.0, 0.3, 1.5):
         lab.um.systemctl("restart", timer)
         time.sleep(delay)
-        assert pipeline.exchange(private_socket(user=True), [Call(path, UNIT, b"Id")], timeout=3) == [timer.encode()]
+        assert exchange(private_socket(user=True), [Call(path, UNIT, b"Id")], timeout=3) == [timer.encode()]
 
 
 def test_exchanges_opened_while_units_run_every_second_are_all_answered(client: SystemdClient, lab: Lab) -> None:
@@ -201,7 +212,7 @@ def test_exchanges_opened_while_units_run_every_second_are_all_answered(client: 
     def looks() -> None:
         end = time.monotonic() + 5
         while time.monotonic() < end:
-            got = pipeline.exchange(private_socket(user=True), [Call(p, UNIT, b"Id") for p in paths], timeout=3)
+            got = exchange(private_socket(user=True), [Call(p, UNIT, b"Id") for p in paths], timeout=3)
             assert got == [t.encode() for t in timers]
             done.append(1)
 
@@ -224,4 +235,4 @@ def test_a_message_with_a_type_it_does_not_know_is_a_wire_error_not_a_crash(tmp_
         time.sleep(0.5)
 
     with stand_in_peer(tmp_path, script) as path, pytest.raises(pipeline.WireError, match="unsupported"):
-        pipeline.exchange(path, [Call(b"/p", UNIT, b"Id")], timeout=3)
+        exchange(path, [Call(b"/p", UNIT, b"Id")], timeout=3)

@@ -41,7 +41,7 @@ class ReadAhead:
 
     fresh: set[bytes] = field(default_factory=set)
     calls: int = 0
-    exchanges: int = 0
+    round_trips: int = 0  # the conversation, if there was one
     reused: int = 0
     error: str | None = None
 
@@ -56,6 +56,7 @@ class _Sweep:
     decided: set[bytes] = field(default_factory=set)  # services whose run is confirmed or being read
 
     def ask(self, call: Call, then: Callable[[object], None]) -> None:
+        """Ask ``call`` in this sweep's conversation."""
         self.talk.ask(call, then)
 
 
@@ -68,12 +69,12 @@ def read_ahead(
     if not loaded:
         return out  # nothing to ask: no connection
     sweep = _Sweep(memory, units, Conversation(), out)
-    sweep.talk = Conversation(functools.partial(_timer, sweep, timer) for timer in loaded)  # taken up as it goes
+    sweep.talk.take_up(functools.partial(_timer, sweep, timer) for timer in loaded)
     try:
         converse(socket, sweep.talk, timeout)
     except WireError as exc:
         out.error = str(exc)  # what was stored before stands: each entry carries the stamp it was read under
-    out.calls, out.exchanges = sweep.talk.sent, 1
+    out.calls, out.round_trips = sweep.talk.sent, 1
     return out
 
 

@@ -86,8 +86,8 @@ _UNIT_GONE = {
     b"org.freedesktop.DBus.Error.UnknownProperty",
 }
 DEFAULT_CALL_TIMEOUT = "5s"
-#: In a pipelined exchange, the manager may stay silent this long (as long as one call may take).
-EXCHANGE_TIMEOUT_S = 5.0
+#: In a pipelined conversation, the manager may stay silent this long (as long as one call may take).
+PIPELINE_TIMEOUT_S = 5.0
 #: Signals the manager sent meanwhile are thrown away every this many calls (one non-blocking read when
 #: there are none): a sweep during a burst of runs does not pile them up.
 DISCARD_EVERY_CALLS = 128
@@ -157,7 +157,7 @@ class SystemdClient:
         self._bus: DBus | None = None
         self.transport = ""
         self.calls = 0
-        self.round_trips = 0  # a call answered before the next is sent is one; a pipelined exchange is one
+        self.round_trips = 0  # a call answered before the next is sent is one; a pipelined conversation is one
         self.private: Path | None = None  # the manager's private socket, when that is the connection
         self.discarded = 0  # signals thrown away (see the module's docstring)
         self.reused = 0  # timers and runs taken from memory: the unit had not changed
@@ -218,9 +218,9 @@ class SystemdClient:
         if self.private is None or self._bus is None:
             yield None
             return
-        ahead = read_ahead(self.memory, self.private, timers, units, EXCHANGE_TIMEOUT_S)
+        ahead = read_ahead(self.memory, self.private, timers, units, PIPELINE_TIMEOUT_S)
         self.calls += ahead.calls
-        self.round_trips += ahead.exchanges
+        self.round_trips += ahead.round_trips
         self.reused += ahead.reused
         self._fresh = ahead.fresh
         try:

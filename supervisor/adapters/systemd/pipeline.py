@@ -14,7 +14,7 @@ endianness in. A connection lives for one conversation: systemd sends every sign
 to every connection on its private socket, and an idle one would pile them up.
 
 systemd 252 pauses a connection for a second after tens of thousands of calls in a
-burst (measured: one pause per 60,000 Gets on one connection, or per eight exchanges
+burst (measured: one pause per 60,000 Gets on one connection, or per eight connections
 of 6,000 back to back); a cold sweep of 1,000 timers is 10,000 calls.
 """
 
@@ -26,7 +26,7 @@ import socket
 import struct
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -61,7 +61,7 @@ class WireError(Exception):
 class Call(NamedTuple):
     """``Get(iface, prop)`` when ``prop`` is given, else ``GetAll(iface)``, on the object at ``path``.
 
-    A tuple: built and hashed by the ten thousand in a cold sweep's exchanges.
+    A tuple: built and hashed by the ten thousand in a cold sweep.
     """
 
     path: bytes
@@ -308,17 +308,21 @@ class Conversation:
     a sweep's steps, and no answer is kept once its callback has taken it.
     """
 
-    def __init__(self, starts: Iterable[Callable[[], None]] = ()) -> None:
+    def __init__(self) -> None:
         self.queue: deque[tuple[Call, OnAnswer]] = deque()
         self.sent = 0
-        self._starts = iter(starts)
+        self._starts: Iterator[Callable[[], None]] = iter(())
 
     def ask(self, call: Call, then: OnAnswer) -> None:
         """Queue ``call``; ``then(value or Failed)`` runs when its answer arrives."""
         self.queue.append((call, then))
 
+    def take_up(self, starts: Iterable[Callable[[], None]]) -> None:
+        """Work to start as the queue drains (``refill``), each start asking for calls."""
+        self._starts = iter(starts)
+
     def refill(self) -> None:
-        """Take up more of the work (``starts``, each asking for calls) while few calls wait to be written.
+        """Take up more of the work (``take_up``) while few calls wait to be written.
 
         So what is queued, and the answers' callbacks, stay bounded however many units a sweep reads.
         """
@@ -342,16 +346,6 @@ def converse(socket_path: Path, talk: Conversation, timeout: float) -> None:
             _pipeline(sock, talk, _authenticate(sock), timeout)
         except (OSError, struct.error, ValueError, IndexError, KeyError) as exc:  # ValueError: bad UTF-8 too
             raise WireError(f"{type(exc).__name__}: {exc}") from exc
-
-
-def exchange(socket_path: Path, calls: Sequence[Call], timeout: float) -> list[object]:
-    """Every call's answer (a value, or ``Failed``), in order, over one new connection to ``socket_path``."""
-    results: list[object] = [None] * len(calls)
-    talk = Conversation()
-    for n, call in enumerate(calls):
-        talk.ask(call, functools.partial(results.__setitem__, n))
-    converse(socket_path, talk, timeout)
-    return results
 
 
 def _authenticate(sock: socket.socket) -> bytearray:
