@@ -32,6 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import contextlib
+import gc
 
 from bench.decide import bench_decide
 from bench.http import bench_http
@@ -96,6 +97,8 @@ def populate(um: UserManager, n: int, samples: int) -> list[str]:
 def bench_sweep(um: UserManager, names: list[str], registry_text: str, rounds: int = 5) -> dict[str, float]:
     registry = parse_registry(registry_text, "bench")
     results: dict[str, float] = {}
+    gc.collect()
+    gc.freeze()  # what is loaded by now is out of the collector's sight, as in the daemon before its first sweep
     for label, address in (("private socket", None), ("bus", um.bus_address)):
         client = SystemdClient(user=True, address=address)
         client.connect()

@@ -108,7 +108,8 @@ def test_a_timer_is_read_again_when_it_fires_and_not_before(client: SystemdClien
         return obs, client.calls - before
 
     waiting, calls = look()
-    assert calls == 1 + 1 + 8  # stamp, GetAll(Timer), the run (its stamp and seven properties)
+    assert calls == 1 + 1 + 2  # stamp, GetAll(Timer), the run: its stamp (0: it has not run) and its limit
+    assert waiting.service == client._read_run(units[service], None)  # what its seven properties say
     assert waiting.last_trigger is None and waiting.active_enter is not None and waiting.next_elapse is not None
     entered = decode.realtime(client._get(units[t].path, client_module.UNIT, b"ActiveEnterTimestamp"))
     assert entered is not None  # never fired: the stamp is when it became active, on the wall clock

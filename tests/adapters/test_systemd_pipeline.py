@@ -122,6 +122,18 @@ def test_it_reads_an_answer_in_either_byte_order() -> None:
     assert pipeline.answer(pipeline.encode(Call(b"/p", UNIT, b"Id"), 1)) is None  # a call, not an answer
 
 
+def test_an_answer_with_more_header_fields_reads_as_the_usual_one() -> None:
+    # systemd's answers on its private socket carry REPLY_SERIAL and SIGNATURE only, and are read
+    # without walking their header; one that also names a destination (as on a bus) is walked
+    usual = _little_endian(_big_endian_reply(9, 2**33), 2)
+    fields = bytearray(bytes((5, 1)) + b"u\0" + struct.pack("<I", 9))
+    fields += bytes((6, 1)) + b"s\0" + struct.pack("<I", 5) + b":1.42\0"
+    fields += bytes(-len(fields) % 8) + bytes((8, 1)) + b"g\0" + bytes((1,)) + b"v\0"
+    header = b"l\x02\x00\x01" + struct.pack("<III", 16, 99, len(fields)) + bytes(fields)
+    walked = header + bytes(-len(header) % 8) + bytes((1,)) + b"t\0" + bytes(5) + struct.pack("<Q", 2**33)
+    assert pipeline.answer(usual) == pipeline.answer(walked) == (2, 9, 2**33)
+
+
 def test_an_unknown_type_is_an_error_not_a_guess() -> None:
     with pytest.raises(pipeline.WireError, match="unsupported"):
         pipeline.decode(b"\0" * 8, 0, "z", 0, "<")

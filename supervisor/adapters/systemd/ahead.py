@@ -3,9 +3,10 @@
 Per timer, its state change stamp is asked for, then either its Timer properties
 (not known yet) or the stamp of its service (known). As their answers come in, what
 they say changed is asked for, and the run of a service not known yet: its stamp,
-then its values. systemd answers one connection in order, so every stamp is read
-before what it vouches for, and each answer is taken as it arrives (nothing piles
-up, and the manager is never left idle between steps). What is stored is exactly
+then its values (none when the stamp says it has not run). systemd answers one
+connection in order, so every stamp is read before what it vouches for, and each
+answer is taken as it arrives (nothing piles up, and the manager is never left idle
+between steps). What is stored is exactly
 what ``SystemdClient.read_timer`` would have stored reading one call at a time; the
 paths read or confirmed here are "fresh" for the batch, so the client's reads within
 it take them without a call. A call that failed (the unit vanished meanwhile) leaves
@@ -22,6 +23,7 @@ from pathlib import Path
 from supervisor.adapters.systemd import decode
 from supervisor.adapters.systemd.facts import (
     LIMIT,
+    NEVER_RAN,
     RUN,
     STAMP,
     TIMER,
@@ -142,33 +144,43 @@ def _run(sweep: _Sweep, facts: TimerFacts) -> None:
         sweep.out.fresh.add(service.path)
         sweep.out.reused += 1
         return
-    got: dict[bytes, object] = {STAMP[1]: stamp}
-    wanted = [(service.path, iface, prop) for iface, prop in RUN]
-    if not isinstance(stamp, int):
-        wanted.insert(0, (service.path, *STAMP))
     if service.path not in sweep.memory.limits:
-        wanted.append((service.path, *LIMIT))
-    for path, iface, prop in wanted[:-1]:
-        sweep.ask(Call(path, iface, prop), functools.partial(got.__setitem__, prop))
-    path, iface, last = wanted[-1]
+        sweep.ask(Call(service.path, *LIMIT), functools.partial(_limit, sweep, service.path))
+        stamp = None  # (known only after a reload forgot the limit) read again: answered after the limit
+    if isinstance(stamp, int):
+        _values(sweep, service, stamp)
+    else:
+        sweep.ask(Call(service.path, *STAMP), functools.partial(_values, sweep, service))
+
+
+def _limit(sweep: _Sweep, path: bytes, value: object) -> None:
+    if not isinstance(value, Failed):
+        sweep.memory.limits[path] = decode.seconds(value)
+
+
+def _values(sweep: _Sweep, service: UnitSummary, stamp: object) -> None:
+    """A run's values, once its stamp is in: none to read for a service that has not run (``NEVER_RAN``)."""
+    if not isinstance(stamp, int):
+        return  # the unit vanished: the one-at-a-time path says why
+    if stamp == 0:
+        _ran(sweep, service, stamp, NEVER_RAN)
+        return
+    got: dict[bytes, object] = {}
+    *first, (iface, last) = RUN
+    for iface_, prop in first:
+        sweep.ask(Call(service.path, iface_, prop), functools.partial(got.__setitem__, prop))
 
     def answered(value: object) -> None:
         got[last] = value
-        _ran(sweep, service, got)
+        _ran(sweep, service, stamp, got)
 
-    sweep.ask(Call(path, iface, last), answered)
+    sweep.ask(Call(service.path, iface, last), answered)
 
 
-def _ran(sweep: _Sweep, service: UnitSummary, got: dict[bytes, object]) -> None:
-    stamp = got[STAMP[1]]
-    if not isinstance(stamp, int) or any(got.get(prop) is None or isinstance(got[prop], Failed) for _i, prop in RUN):
-        return
+def _ran(sweep: _Sweep, service: UnitSummary, stamp: int, got: Mapping[bytes, object]) -> None:
     limits = sweep.memory.limits
-    if service.path not in limits:
-        limit = got.get(LIMIT[1])
-        if limit is None or isinstance(limit, Failed):
-            return
-        limits[service.path] = decode.seconds(limit)
+    if service.path not in limits or any(got.get(prop) is None or isinstance(got[prop], Failed) for _i, prop in RUN):
+        return  # a read failed: the one-at-a-time path says why
     run = service_run(service.name, service.active_state, service.sub_state, got, limits[service.path])
     sweep.memory.runs[service.path] = (stamp, run)
     sweep.out.fresh.add(service.path)

@@ -25,6 +25,16 @@ RUN = (
 )
 #: A setting, not a state: read once per service until a daemon-reload.
 LIMIT = (SERVICE, b"RuntimeMaxUSec")
+#: What ``RUN`` says of a service whose state change stamp is 0: it has not changed state since it
+#: was loaded, so it has not run (a run starts by activating). Taken without reading: at boot, most.
+NEVER_RAN: Mapping[bytes, object] = {
+    b"Result": b"success",
+    b"ExecMainCode": 0,
+    b"ExecMainStatus": 0,
+    b"ExecMainStartTimestamp": 0,
+    b"ExecMainExitTimestamp": 0,
+    b"InvocationID": b"",
+}
 
 
 @dataclass(frozen=True, slots=True)

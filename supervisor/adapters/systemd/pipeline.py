@@ -256,8 +256,24 @@ def split(buf: bytearray) -> tuple[list[bytes], int]:
     return out, pos
 
 
+#: How systemd's answers to our calls begin: little-endian, REPLY_SERIAL then SIGNATURE, nothing else.
+_REPLY_SERIAL, _REPLY_SIGNATURE = b"\x05\x01u\x00", b"\x08\x01g\x00"
+_LITTLE_RETURN, _GET, _GET_ALL = b"l\x02", b"v", b"a{sv}"
+
+
 def answer(message: bytes) -> tuple[int, int, object] | None:
     """(type, serial replied to, value or Failed) of a reply; None for anything else (signals)."""
+    if message[:2] == _LITTLE_RETURN and message[16:20] == _REPLY_SERIAL and message[24:28] == _REPLY_SIGNATURE:
+        # the usual answer, taken without walking its header (below, what any other looks like)
+        fields_len, serial = struct.unpack_from("<I4xI", message, 12)  # the array's length, the serial's value
+        n = message[28]
+        if fields_len == 14 + n:  # 8 (the serial's field) + 6 + n (the signature's), nothing after them
+            signature = message[29 : 29 + n]
+            start = 16 + fields_len + (-fields_len % 8)
+            if signature == _GET:
+                return _RETURN, serial, _variant(message, start, "<")[0]
+            if signature == _GET_ALL:
+                return _RETURN, serial, _properties(message, start, "<")[0]
     order = "<" if message[0] == ord("l") else ">"
     kind = message[1]
     if kind not in (_RETURN, _ERROR):
@@ -265,7 +281,7 @@ def answer(message: bytes) -> tuple[int, int, object] | None:
     (fields_len,) = struct.unpack_from(order + "I", message, 12)
     fields: dict[int, Any] = {}
     pos = 16
-    while pos < 16 + fields_len:  # each a (code, variant), 8-aligned; the usual ones inline (the hot path)
+    while pos < 16 + fields_len:  # each a (code, variant), 8-aligned; the usual ones inline
         pos += -pos % 8
         code, n, kind_of = message[pos], message[pos + 1], message[pos + 2]
         if n == 1 and kind_of in _STRINGS:  # s, o: 4-aligned here already
@@ -377,12 +393,13 @@ def _pipeline(sock: socket.socket, talk: Conversation, pending: bytearray, timeo
     while True:
         messages, used = split(pending)
         del pending[:used]
+        answered = len(waiting)
         for message in messages:
             got = answer(message)
             then = waiting.pop(got[1], None) if got is not None else None
-            if then is None:
-                continue  # a signal, or not an answer to us
-            then(got[2])  # type: ignore[index]
+            if then is not None:  # else a signal, or not an answer to us
+                then(got[2])  # type: ignore[index]
+        if len(waiting) < answered:
             last_answer = time.monotonic()
         talk.refill()
         if queue and len(waiting) < WINDOW:
