@@ -79,7 +79,8 @@ def state_dir_of(path: Path, user: bool) -> Path:
 
 def unknown_units(registry: Registry, path: Path, address: str | None) -> list[str]:
     """Warnings for listed units systemd does not know (empty when systemd cannot be asked)."""
-    from supervisor.adapters.systemd.client import SystemdClient, SystemdError
+    from supervisor.adapters.systemd.client import SystemdClient
+    from supervisor.adapters.systemd.connection import SystemdError
 
     client = SystemdClient(user=registry.scope == "user", address=address)
     try:

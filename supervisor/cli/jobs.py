@@ -48,7 +48,8 @@ def show_job(registry: Registry, path: Path, name: str) -> int:
 
 def apply(registry: Registry, user: bool, address: str | None) -> int:
     """daemon-reload (the generator rebuilds the units), start new jobs' timers, stop removed jobs' units."""
-    from supervisor.adapters.systemd.client import SystemdClient, SystemdError
+    from supervisor.adapters.systemd.client import SystemdClient
+    from supervisor.adapters.systemd.connection import SystemdError
 
     if user:
         print("missionctl: jobs are generated for the system manager (install.sh installs the generator)")

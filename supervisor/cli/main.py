@@ -17,7 +17,8 @@ from supervisor import __version__
 from supervisor.adapters.lock import AlreadyRunning, StateLock
 from supervisor.adapters.outbox import Outbox
 from supervisor.adapters.statefile import StateStore
-from supervisor.adapters.systemd.client import SystemdClient, SystemdError
+from supervisor.adapters.systemd.client import SystemdClient
+from supervisor.adapters.systemd.connection import SystemdError
 from supervisor.cli.config import (
     default_env_file,
     default_registry,

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 import structlog
 
 from supervisor.adapters.history import History
-from supervisor.adapters.systemd.client import SystemdError
+from supervisor.adapters.systemd.connection import SystemdError
 from supervisor.adapters.systemd.worker import SystemdWorker
 from supervisor.core import silences
 from supervisor.core.model import Kind, TimerObservation

@@ -29,7 +29,7 @@ from supervisor.adapters.history import History
 from supervisor.adapters.lock import StateLock
 from supervisor.adapters.outbox import Outbox
 from supervisor.adapters.statefile import StateStore
-from supervisor.adapters.systemd.client import ConnectionLost, SystemdError
+from supervisor.adapters.systemd.connection import ConnectionLost, SystemdError
 from supervisor.adapters.systemd.signals import SignalEvent
 from supervisor.config.registry import Registry
 from supervisor.core.alerts import unconfirmed

@@ -18,7 +18,8 @@ from collections.abc import Callable
 
 import structlog
 
-from supervisor.adapters.systemd.client import ConnectionLost, SystemdClient, SystemdError
+from supervisor.adapters.systemd.client import SystemdClient
+from supervisor.adapters.systemd.connection import ConnectionLost, SystemdError
 from supervisor.adapters.systemd.signals import SignalConnection, SignalEvent
 from supervisor.adapters.systemd.worker import SystemdWorker
 

@@ -8,7 +8,8 @@ from functools import cached_property
 
 import structlog
 
-from supervisor.adapters.systemd.client import SystemdClient, UnitGone
+from supervisor.adapters.systemd.client import SystemdClient
+from supervisor.adapters.systemd.connection import UnitGone
 from supervisor.adapters.systemd.facts import UnitSummary
 from supervisor.config.registry import Registry
 from supervisor.core.model import ItemPolicy, Kind, Observation, TimerObservation

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from supervisor.adapters.history import History
 from supervisor.adapters.statefile import StateStore
-from supervisor.adapters.systemd.client import SystemdClient, SystemdError
+from supervisor.adapters.systemd.client import SystemdClient
+from supervisor.adapters.systemd.connection import SystemdError
 from supervisor.config.registry import Registry
 from supervisor.core.decide import Decision, Restart, Stop, decide
 from supervisor.core.runs import RunStats

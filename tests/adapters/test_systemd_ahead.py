@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from supervisor.adapters.systemd import pipeline
-from supervisor.adapters.systemd.client import SystemdClient, UnitGone
+from supervisor.adapters.systemd.client import SystemdClient
+from supervisor.adapters.systemd.connection import UnitGone
 from supervisor.adapters.systemd.facts import UnitSummary
 from supervisor.core.model import TimerObservation
 from tests.harness.lab import Lab, wait_until

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from supervisor.adapters.systemd import pipeline
-from supervisor.adapters.systemd.client import SystemdClient, private_socket
+from supervisor.adapters.systemd.client import SystemdClient
+from supervisor.adapters.systemd.connection import private_socket
 from supervisor.adapters.systemd.facts import SERVICE, TIMER, UNIT
 from supervisor.adapters.systemd.pipeline import Call, Failed
 from tests.harness.lab import Lab

@@ -2,10 +2,8 @@
 
 pystemd's calls block (and hold the GIL) until systemd answers, so the daemon
 runs this client on a dedicated thread and bounds every call with
-``SYSTEMD_BUS_TIMEOUT``. When the manager's private socket is reachable (root on
-the system manager, or the user's own manager) it is used directly: one hop
-instead of two through dbus-daemon, measured 2-10x faster per call here, and it
-survives a restart of dbus-daemon.
+``SYSTEMD_BUS_TIMEOUT``. It talks to the manager's private socket when it can
+(``connection``).
 
 systemd sends every signal to every connection on its private socket, subscribed or
 not (``bus_foreach_bus``: "send to all direct buses, unconditionally"). This call
@@ -33,18 +31,27 @@ and the same memory; ``read_timer`` then takes what they read without a call.
 from __future__ import annotations
 
 import contextlib
-import errno
-import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pystemd.dbusexc import DBusBaseError
-from pystemd.dbuslib import DBus, DBusAddress
+from pystemd.dbuslib import DBus
 
 from supervisor.adapters.systemd import decode
 from supervisor.adapters.systemd.ahead import read_ahead
+from supervisor.adapters.systemd.connection import (
+    DEST,
+    MANAGER,
+    PROPS,
+    ROOT,
+    ConnectionLost,
+    UnitGone,
+    open_connection,
+    private_socket,
+    wrap,
+)
 from supervisor.adapters.systemd.facts import (
     LIMIT,
     NEVER_RAN,
@@ -55,38 +62,16 @@ from supervisor.adapters.systemd.facts import (
     Memory,
     TimerFacts,
     UnitSummary,
+    daemon_observation,
     never_fired_since,
     service_run,
     timer_facts,
+    timer_observation,
+    unit_rows,
 )
 from supervisor.core.model import DaemonObservation, ServiceRun, TimerObservation
 
-DEST = b"org.freedesktop.systemd1"
-ROOT = b"/org/freedesktop/systemd1"
-MANAGER = b"org.freedesktop.systemd1.Manager"
-PROPS = b"org.freedesktop.DBus.Properties"
 _S = ord("s")
-#: The dependencies that make a unit's outage its dependants' (systemd.unit(5)), and their reverse lists.
-_NEEDS = (b"Requires", b"BindsTo", b"Requisite", b"PartOf")
-_NEEDED_BY = (b"RequiredBy", b"BoundBy", b"RequisiteOf", b"ConsistsOf")
-_LOST = {
-    errno.ECONNRESET,
-    errno.ENOTCONN,
-    errno.EPIPE,
-    errno.ECONNREFUSED,
-    errno.ENOENT,
-    errno.ESHUTDOWN,
-    errno.EBADF,
-    errno.ETIMEDOUT,
-}
-_UNIT_GONE = {
-    b"org.freedesktop.DBus.Error.UnknownObject",
-    b"org.freedesktop.systemd1.NoSuchUnit",
-    b"org.freedesktop.DBus.Error.UnknownMethod",
-    b"org.freedesktop.DBus.Error.UnknownInterface",
-    b"org.freedesktop.DBus.Error.UnknownProperty",
-}
-DEFAULT_CALL_TIMEOUT = "5s"
 #: In a pipelined conversation, the manager may stay silent this long (as long as one call may take).
 PIPELINE_TIMEOUT_S = 5.0
 #: Signals the manager sent meanwhile are thrown away every this many calls (one non-blocking read when
@@ -94,58 +79,6 @@ PIPELINE_TIMEOUT_S = 5.0
 DISCARD_EVERY_CALLS = 128
 T = TypeVar("T")
 _IDLE_ROUNDS = 3  # sd_bus_process can make progress without yielding a message: stop after this many empty rounds
-
-
-class SystemdError(Exception):
-    """A call to systemd failed."""
-
-
-class ConnectionLost(SystemdError):
-    """The connection to the manager is gone; reconnect and resync."""
-
-
-class UnitGone(SystemdError):
-    """The unit vanished between listing and reading it."""
-
-
-def private_socket(user: bool) -> Path:
-    """Where the manager's private (peer-to-peer) socket lives."""
-    if user:
-        return Path(os.environ.get("XDG_RUNTIME_DIR", f"/run/user/{os.getuid()}")) / "systemd" / "private"
-    return Path("/run/systemd/private")
-
-
-def open_connection(user: bool, address: str | None = None) -> tuple[DBus, str]:
-    """Open a connection: an explicit address, else the private socket, else the bus."""
-    os.environ.setdefault("SYSTEMD_BUS_TIMEOUT", DEFAULT_CALL_TIMEOUT)
-    attempts: list[tuple[str, DBus]] = []
-    if address:
-        attempts.append((address, DBusAddress(address.encode(), peer_to_peer=False)))
-    else:
-        sock = private_socket(user)
-        if sock.exists() and os.access(sock, os.W_OK):
-            attempts.append((f"private:{sock}", DBusAddress(f"unix:path={sock}".encode(), peer_to_peer=True)))
-        attempts.append(("user bus" if user else "system bus", DBus(user_mode=user)))
-    last: Exception | None = None
-    for label, bus in attempts:
-        try:
-            bus.open()
-            bus.get_property(DEST, ROOT, MANAGER, b"Version", b"s")
-            return bus, label
-        except DBusBaseError as exc:
-            last = exc
-    raise ConnectionLost(f"cannot reach the systemd manager: {last}")
-
-
-def _wrap(exc: DBusBaseError) -> SystemdError:
-    name = getattr(exc, "err_name", b"") or b""
-    if isinstance(name, str):
-        name = name.encode()
-    if name in _UNIT_GONE:
-        return UnitGone(str(exc))
-    if abs(getattr(exc, "errno", 0) or 0) in _LOST or b"Disconnected" in name or b"NoReply" in name:
-        return ConnectionLost(str(exc))
-    return SystemdError(str(exc))
 
 
 class SystemdClient:
@@ -187,7 +120,7 @@ class SystemdClient:
             try:
                 msg = self._bus.process()
             except DBusBaseError as exc:
-                raise _wrap(exc) from exc
+                raise wrap(exc) from exc
             if msg.is_empty():
                 idle += 1
             else:
@@ -239,7 +172,7 @@ class SystemdClient:
         try:
             return self._bus.call_method(DEST, path, iface, method, args).body
         except DBusBaseError as exc:
-            raise _wrap(exc) from exc
+            raise wrap(exc) from exc
 
     def _get(self, path: bytes, iface: bytes, prop: bytes) -> Any:
         return self._call(path, PROPS, b"Get", [(_S, iface), (_S, prop)])
@@ -250,24 +183,14 @@ class SystemdClient:
 
     def list_units(self) -> dict[str, UnitSummary]:
         """Every unit the manager has loaded, with its states (one call)."""
-        rows = self._call(ROOT, MANAGER, b"ListUnits", [])
-        out: dict[str, UnitSummary] = {}
-        for row in rows:
-            name = decode.text(row[0])
-            out[name] = UnitSummary(name, decode.text(row[2]), decode.text(row[3]), decode.text(row[4]), row[6])
-        return out
+        return unit_rows(self._call(ROOT, MANAGER, b"ListUnits", []))
 
     def list_units_by_names(self, names: list[str]) -> dict[str, UnitSummary]:
         """The states of these units (loading those not loaded), in one call."""
         if not names:
             return {}
         args: list[tuple[int, Any]] = [(ord("a"), b"s"), *((_S, n.encode()) for n in names), (-1, None)]
-        rows = self._call(ROOT, MANAGER, b"ListUnitsByNames", args)
-        out: dict[str, UnitSummary] = {}
-        for row in rows:
-            name = decode.text(row[0])
-            out[name] = UnitSummary(name, decode.text(row[2]), decode.text(row[3]), decode.text(row[4]), row[6])
-        return out
+        return unit_rows(self._call(ROOT, MANAGER, b"ListUnitsByNames", args))
 
     def unit(self, name: str) -> UnitSummary:
         """Load (if needed) and summarize one unit by name."""
@@ -292,21 +215,8 @@ class SystemdClient:
         facts = self._timer_facts(unit.path)
         if not facts.service:  # reading its object loaded it again, as "not-found": it was unloaded since listed
             raise UnitGone(f"{unit.name} triggers no unit: gone since it was listed")
-        now, mono = decode.clocks()
-        nexts = [t for t in (facts.next_realtime, decode.monotonic(facts.next_monotonic, now, mono)) if t]
         service = self.read_service(services.get(facts.service) or self.unit(facts.service))
-        return TimerObservation(
-            name=unit.name,
-            load_state=unit.load_state,
-            active_state=unit.active_state,
-            sub_state=unit.sub_state,
-            last_trigger=facts.last,
-            next_elapse=min(nexts) if nexts else None,
-            active_enter=facts.active_enter,
-            monotonic=facts.monotonic,
-            calendar=facts.calendar,
-            service=service,
-        )
+        return timer_observation(unit, facts, service)
 
     def _timer_facts(self, path: bytes) -> TimerFacts:
         return self._unless_unchanged(self.memory.timers, path, lambda stamp: self._read_timer_facts(path, stamp))
@@ -337,17 +247,9 @@ class SystemdClient:
         return int(self._get(path, *STAMP) or 0)
 
     def read_service(self, unit: UnitSummary) -> ServiceRun:
-        """The last (or current) run of a service: one Get when it has not changed since read, else seven or eight.
+        """The last (or current) run of a service: one Get when it has not changed since read, else ``RUN``'s.
 
-        A service whose stamp is 0 has not run since it was loaded: its run is ``NEVER_RAN``,
-        with no more reads than its stamp (and its limit).
-
-        Not a GetAll of the Service interface: systemd computes every one of its ~150
-        properties for it (accounting included), 1.35 ms a call against 0.05 ms a Get
-        (1,000 services, systemd 252, private socket). Not ``ExecStart`` either, though
-        its records hold each command's start, exit, code and status in one Get: a
-        daemon-reload zeroes them, while ``ExecMain*`` survive it. ``RuntimeMaxUSec`` is
-        a setting, read once per service until ``forget``.
+        None of them when its stamp says it has not run (``NEVER_RAN``); its ``LIMIT`` once until ``forget``.
         """
         if unit.load_state != "loaded":
             return ServiceRun(unit.name, unit.active_state, "", None, None, None, None, None, unit.sub_state)
@@ -378,35 +280,27 @@ class SystemdClient:
         """
         if unit.load_state != "loaded":
             return DaemonObservation(unit.name, unit.load_state, unit.active_state, unit.sub_state)
-        props = self._get_all(unit.path, b"")
-        return DaemonObservation(
-            unit.name,
-            unit.load_state,
-            unit.active_state,
-            unit.sub_state,
-            result=decode.text(props.get(b"Result")),
-            restart=decode.text(props.get(b"Restart")) or "no",
-            n_restarts=int(props.get(b"NRestarts") or 0),
-            requires=decode.names(props, _NEEDS),
-            required_by=decode.names(props, _NEEDED_BY),
-        )
+        return daemon_observation(unit, self._get_all(unit.path, b""))
 
     def restart_unit(self, name: str) -> str:
         """Queue a restart job for the unit; returns the job path."""
-        return decode.text(self._call(ROOT, MANAGER, b"RestartUnit", [(_S, name.encode()), (_S, b"replace")]))
+        return self._job(b"RestartUnit", name)
 
     def stop_unit(self, name: str) -> str:
         """Queue a stop job for the unit (a hung run); returns the job path."""
-        return decode.text(self._call(ROOT, MANAGER, b"StopUnit", [(_S, name.encode()), (_S, b"replace")]))
+        return self._job(b"StopUnit", name)
+
+    def reload_unit(self, name: str) -> str:
+        """Queue a reload job for the unit (its ExecReload=); returns the job path."""
+        return self._job(b"ReloadUnit", name)
+
+    def start_unit(self, name: str) -> str:
+        """Queue a start job for the unit; returns the job path."""
+        return self._job(b"StartUnit", name)
+
+    def _job(self, method: bytes, name: str) -> str:
+        return decode.text(self._call(ROOT, MANAGER, method, [(_S, name.encode()), (_S, b"replace")]))
 
     def reload_manager(self) -> None:
         """``daemon-reload``: the manager re-reads unit files and runs its generators (returns once done)."""
         self._call(ROOT, MANAGER, b"Reload", [])
-
-    def reload_unit(self, name: str) -> str:
-        """Queue a reload job for the unit (its ExecReload=); returns the job path."""
-        return decode.text(self._call(ROOT, MANAGER, b"ReloadUnit", [(_S, name.encode()), (_S, b"replace")]))
-
-    def start_unit(self, name: str) -> str:
-        """Queue a start job for the unit; returns the job path."""
-        return decode.text(self._call(ROOT, MANAGER, b"StartUnit", [(_S, name.encode()), (_S, b"replace")]))

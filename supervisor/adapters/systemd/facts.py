@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import sys
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from supervisor.adapters.systemd import decode
-from supervisor.core.model import MonotonicTrigger, ServiceRun
+from supervisor.core.model import DaemonObservation, MonotonicTrigger, ServiceRun, TimerObservation
 
 UNIT = b"org.freedesktop.systemd1.Unit"
 TIMER = b"org.freedesktop.systemd1.Timer"
 SERVICE = b"org.freedesktop.systemd1.Service"
 #: When a unit last changed state: read before the rest, it says whether what was read is still true.
 STAMP = (UNIT, b"StateChangeTimestampMonotonic")
-#: A service's last (or current) run, one Get each (see ``SystemdClient.read_service`` for why not a GetAll).
+#: A service's last (or current) run, one Get each. Not a GetAll of the Service interface: systemd
+#: computes every one of its ~150 properties for it (accounting included), 1.35 ms a call against
+#: 0.05 ms a Get (1,000 services, systemd 252, private socket). Not ``ExecStart`` either, though its
+#: records hold each command's start, exit, code and status in one Get: a daemon-reload zeroes them,
+#: while ``ExecMain*`` survive it.
 RUN = (
     (SERVICE, b"Result"),
     (SERVICE, b"ExecMainCode"),
@@ -25,6 +31,9 @@ RUN = (
 )
 #: A setting, not a state: read once per service until a daemon-reload.
 LIMIT = (SERVICE, b"RuntimeMaxUSec")
+#: The dependencies that make a unit's outage its dependants' (systemd.unit(5)), and their reverse lists.
+NEEDS = (b"Requires", b"BindsTo", b"Requisite", b"PartOf")
+NEEDED_BY = (b"RequiredBy", b"BoundBy", b"RequisiteOf", b"ConsistsOf")
 #: What ``RUN`` says of a service whose state change stamp is 0: it has not changed state since it
 #: was loaded, so it has not run (a run starts by activating). Taken without reading: at boot, most.
 NEVER_RAN: Mapping[bytes, object] = {
@@ -118,4 +127,47 @@ def service_run(name: str, active: str, sub: str, values: Mapping[bytes, object]
         invocation_id=decode.invocation_id(values.get(b"InvocationID")),
         sub_state=sub,
         runtime_max_s=limit,
+    )
+
+
+def unit_rows(rows: Iterable[Any]) -> dict[str, UnitSummary]:
+    """ListUnits' rows (or ListUnitsByNames'), by name; their states are a few words, each kept once."""
+    out: dict[str, UnitSummary] = {}
+    for row in rows:
+        name = decode.text(row[0])
+        load, active, sub = (sys.intern(decode.text(word)) for word in row[2:5])
+        out[name] = UnitSummary(name, load, active, sub, row[6])
+    return out
+
+
+def timer_observation(unit: UnitSummary, facts: TimerFacts, service: ServiceRun | None) -> TimerObservation:
+    """A loaded timer as seen now: its facts, its next elapse put on the wall clock, its service's run."""
+    now, mono = decode.clocks()
+    nexts = [t for t in (facts.next_realtime, decode.monotonic(facts.next_monotonic, now, mono)) if t]
+    return TimerObservation(
+        name=unit.name,
+        load_state=unit.load_state,
+        active_state=unit.active_state,
+        sub_state=unit.sub_state,
+        last_trigger=facts.last,
+        next_elapse=min(nexts) if nexts else None,
+        active_enter=facts.active_enter,
+        monotonic=facts.monotonic,
+        calendar=facts.calendar,
+        service=service,
+    )
+
+
+def daemon_observation(unit: UnitSummary, props: Mapping[bytes, object]) -> DaemonObservation:
+    """A loaded daemon from the GetAll of all its interfaces: state, last result, restart policy, dependencies."""
+    return DaemonObservation(
+        unit.name,
+        unit.load_state,
+        unit.active_state,
+        unit.sub_state,
+        result=decode.text(props.get(b"Result")),
+        restart=decode.text(props.get(b"Restart")) or "no",
+        n_restarts=int(props.get(b"NRestarts") or 0),  # type: ignore[call-overload]
+        requires=decode.names(props, NEEDS),
+        required_by=decode.names(props, NEEDED_BY),
     )

@@ -15,7 +15,7 @@ from pystemd.dbusexc import DBusBaseError
 from pystemd.dbuslib import DBus, path_decode
 
 from supervisor.adapters.systemd import decode
-from supervisor.adapters.systemd.client import MANAGER, ROOT, _wrap, open_connection
+from supervisor.adapters.systemd.connection import MANAGER, ROOT, open_connection, wrap
 
 _UNIT_PREFIX = b"/org/freedesktop/systemd1/unit"
 _IDLE_ROUNDS = 3
@@ -60,7 +60,7 @@ class SignalConnection:
             bus.call_method(b"org.freedesktop.systemd1", ROOT, MANAGER, b"Subscribe", [])
         except DBusBaseError as exc:
             bus.close()
-            raise _wrap(exc) from exc
+            raise wrap(exc) from exc
         self._bus = bus
         return int(bus.get_fd())
 
@@ -91,7 +91,7 @@ class SignalConnection:
             try:
                 msg = self._bus.process()
             except DBusBaseError as exc:
-                raise _wrap(exc) from exc
+                raise wrap(exc) from exc
             idle = idle + 1 if len(self._pending) == before and msg.is_empty() else 0
         events, self._pending = self._pending, []
         return events
