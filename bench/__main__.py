@@ -426,15 +426,10 @@ def targets(f: dict[str, float]) -> list[tuple[str, float, str, bool]]:
         ms = f["exit non-zero -> `down` at the webhook receiver p95, s"] * 1000
         out.append(("exit -> `down` at the receiver p95, ms", ms, "<= 100", ms <= 100))
     scrapes = [v for k, v in f.items() if k.startswith("baseline: node_exporter systemd collector scrape via")]
-    cold = [
-        v
-        for k, v in f.items()
-        if k.startswith("container: our sweep of") and k.endswith("cold (connect + first sweep), s")
-    ]
-    if scrapes and cold:
-        out.append(
-            ("our cold sweep / node_exporter's fastest scrape", cold[0] / min(scrapes), "< 1", cold[0] < min(scrapes))
-        )
+    worst = f.get("container: our sweep, cold, every service having run once, s")
+    if scrapes and worst is not None:
+        label = "our cold sweep (every service having run) / node_exporter's fastest scrape"
+        out.append((label, worst / min(scrapes), "< 1", worst < min(scrapes)))
     return out
 
 
