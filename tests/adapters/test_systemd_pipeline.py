@@ -124,8 +124,8 @@ def test_it_reads_an_answer_in_either_byte_order() -> None:
 
 
 def test_an_answer_with_more_header_fields_reads_as_the_usual_one() -> None:
-    # systemd's answers on its private socket carry REPLY_SERIAL and SIGNATURE only, and are read
-    # without walking their header; one that also names a destination (as on a bus) is walked
+    # systemd's answers carry REPLY_SERIAL, SENDER and SIGNATURE and are read without walking their
+    # header (the test above checks that on a real manager); one that names a destination is walked
     usual = _little_endian(_big_endian_reply(9, 2**33), 2)
     fields = bytearray(bytes((5, 1)) + b"u\0" + struct.pack("<I", 9))
     fields += bytes((6, 1)) + b"s\0" + struct.pack("<I", 5) + b":1.42\0"
@@ -140,7 +140,9 @@ def test_an_unknown_type_is_an_error_not_a_guess() -> None:
         pipeline.decode(b"\0" * 8, 0, "z", 0, "<")
 
 
-def test_its_answers_are_pystemds_for_every_interface_a_sweep_reads(client: SystemdClient, lab: Lab) -> None:
+def test_its_answers_are_pystemds_for_every_interface_a_sweep_reads(
+    client: SystemdClient, lab: Lab, monkeypatch: pytest.MonkeyPatch
+) -> None:
     timer = lab.timer("wire", "OnCalendar=2099-01-01\nOnActiveSec=1h", service="ExecStart=/bin/sh -c 'exit 3'")
     service = timer.removesuffix(".timer") + ".service"
     lab.um.systemctl("start", service, check=False)
@@ -155,7 +157,23 @@ def test_its_answers_are_pystemds_for_every_interface_a_sweep_reads(client: Syst
         Call(s, UNIT, b"InvocationID"),
         Call(t, SERVICE, b"ExecMainStatus"),
     ]
+    walked: list[bytes] = []
+    replies: list[bytes] = []
+
+    def walk(message: bytes) -> tuple[int, int, object] | None:
+        walked.append(message)
+        return _walked(message)
+
+    def reply(message: bytes) -> tuple[int, int, object] | None:
+        replies.append(message)
+        return answer(message)
+
+    _walked, answer = pipeline._walked, pipeline.answer
+    monkeypatch.setattr(pipeline, "_walked", walk)
+    monkeypatch.setattr(pipeline, "answer", reply)
     answers = exchange(private_socket(user=True), calls, timeout=5)
+    assert [m[1] for m in walked] == [3]  # only the error: systemd's Get and GetAll answers take the short path
+    assert all(answer(m) == _walked(m) for m in replies)  # which reads them as walking their header would
     for call, got in zip(calls[:-1], answers[:-1], strict=True):
         if call.prop is None:
             expected = client._get_all(call.path, call.iface)

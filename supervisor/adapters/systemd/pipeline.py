@@ -181,99 +181,156 @@ def decode(data: bytes, pos: int, sig: str, i: int, order: str) -> tuple[object,
     raise WireError(f"unsupported D-Bus type {c!r} in {sig!r}")
 
 
-_Reader = Callable[[bytes, int, str], tuple[object, int]]
+_Reader = Callable[[bytes, int], tuple[object, int]]
+_U32 = {"<": struct.Struct("<I"), ">": struct.Struct(">I")}  # compiled once: read by the ten thousand
 
 
-def _string_at(data: bytes, pos: int, order: str) -> tuple[object, int]:
-    pos += -pos % 4
-    (n,) = struct.unpack_from(order + "I", data, pos)
-    return data[pos + 4 : pos + 4 + n], pos + 5 + n
+def _string_reader(order: str) -> _Reader:
+    u32 = _U32[order].unpack_from
 
-
-def _fixed_at(fmt: str, size: int) -> _Reader:
-    def read(data: bytes, pos: int, order: str) -> tuple[object, int]:
-        pos += -pos % size
-        return struct.unpack_from(order + fmt, data, pos)[0], pos + size
+    def read(data: bytes, pos: int) -> tuple[object, int]:
+        pos += -pos % 4
+        n = u32(data, pos)[0]
+        return data[pos + 4 : pos + 4 + n], pos + 5 + n
 
     return read
 
 
-def _bool_at(data: bytes, pos: int, order: str) -> tuple[object, int]:
-    pos += -pos % 4
-    return bool(struct.unpack_from(order + "I", data, pos)[0]), pos + 4
+def _fixed_reader(order: str, fmt: str, size: int) -> _Reader:
+    unpack = struct.Struct(order + fmt).unpack_from
+
+    def read(data: bytes, pos: int) -> tuple[object, int]:
+        pos += -pos % size
+        return unpack(data, pos)[0], pos + size
+
+    return read
 
 
-#: The variants a sweep reads by the thousand, read without walking their signature (``decode`` does the rest).
-_SIMPLE: dict[bytes, _Reader] = {
-    b"s": _string_at,
-    b"o": _string_at,
-    b"ay": _string_at,  # length, then bytes: a string without the NUL
-    b"b": _bool_at,
-    **{c.encode(): _fixed_at(fmt, size) for c, (fmt, size) in _FIXED.items() if c not in "bh"},
-}
+def _bool_reader(order: str) -> _Reader:
+    u32 = _U32[order].unpack_from
+
+    def read(data: bytes, pos: int) -> tuple[object, int]:
+        pos += -pos % 4
+        return bool(u32(data, pos)[0]), pos + 4
+
+    return read
+
+
+def _structs_reader(order: str, members: list[_Reader]) -> _Reader:
+    """An array of structs whose members are all simple (a timer's ``TimersMonotonic``, ``TimersCalendar``)."""
+    u32 = _U32[order].unpack_from
+
+    def read(data: bytes, pos: int) -> tuple[object, int]:
+        pos += -pos % 4
+        size = u32(data, pos)[0]
+        pos += 4
+        pos += -pos % 8  # to the first struct, even when there is none
+        end, items = pos + size, []
+        while pos < end:
+            pos += -pos % 8
+            fields = []
+            for member in members:
+                value, pos = member(data, pos)
+                fields.append(value)
+            items.append(tuple(fields))
+        return items, end
+
+    return read
+
+
+def _simple(order: str) -> dict[bytes, _Reader]:
+    """The variants a sweep reads by the thousand, read without walking their signature (``decode`` does the rest)."""
+    string = _string_reader(order)
+    simple = {
+        b"s": string,
+        b"o": string,
+        b"ay": string,  # length, then bytes: a string without the NUL (``_variant`` steps back over it)
+        b"b": _bool_reader(order),
+        **{c.encode(): _fixed_reader(order, fmt, size) for c, (fmt, size) in _FIXED.items() if c not in "bh"},
+    }
+    for members in (b"stt", b"sst"):  # a timer's triggers
+        simple[b"a(" + members + b")"] = _structs_reader(order, [simple[bytes((c,))] for c in members])
+    return simple
+
+
+_SIMPLE = {"<": _simple("<"), ">": _simple(">")}
 
 
 def _variant(data: bytes, pos: int, order: str) -> tuple[object, int]:
     """A variant's value (its signature is at ``data[pos]``) and the position after it."""
     n = data[pos]
     inner = data[pos + 1 : pos + 1 + n]
-    read = _SIMPLE.get(inner)
+    read = _SIMPLE[order].get(inner)
     if read is not None:
-        value, end = read(data, pos + 2 + n, order)
-        if inner == b"ay":
-            end -= 1  # no NUL after a byte array
-        return value, end
+        value, end = read(data, pos + 2 + n)
+        return value, (end - 1 if n == 2 and inner == b"ay" else end)  # no NUL after a byte array
     value, end, _ = decode(data, pos + 2 + n, inner.decode("ascii"), 0, order)
     return value, end
 
 
 def _properties(data: bytes, pos: int, order: str) -> tuple[object, int]:
     """A ``GetAll`` answer (``a{sv}``): the property names (bytes) and their values."""
+    u32 = _U32[order].unpack_from
     pos += -pos % 4
-    (size,) = struct.unpack_from(order + "I", data, pos)
+    size = u32(data, pos)[0]
     pos += 4 + (-(pos + 4) % 8)
     end = pos + size
     table: dict[object, object] = {}
     while pos < end:
         pos += -pos % 8  # each entry 8-aligned, its key a string 4-aligned there
-        (n,) = struct.unpack_from(order + "I", data, pos)
+        n = u32(data, pos)[0]
         key = data[pos + 4 : pos + 4 + n]
         table[key], pos = _variant(data, pos + 5 + n, order)
     return table, end
 
 
+_SIZES = {ord("l"): struct.Struct("<I4xI"), ord("B"): struct.Struct(">I4xI")}  # body's length, fields' length
+
+
 def split(buf: bytearray) -> tuple[list[bytes], int]:
     """The complete messages at the start of ``buf`` and how many bytes they took."""
-    out, pos = [], 0
-    while len(buf) - pos >= 16:
-        order = "<" if buf[pos] == ord("l") else ">"
-        body, fields = struct.unpack_from(order + "I4xI", buf, pos + 4)
-        size = 16 + fields + (-fields % 8) + body
-        if len(buf) - pos < size:
-            break
-        out.append(bytes(buf[pos : pos + size]))
-        pos += size
+    out, pos, have = [], 0, len(buf)
+    with memoryview(buf) as view:
+        while have - pos >= 16:
+            body, fields = _SIZES[buf[pos]].unpack_from(buf, pos + 4)
+            size = 16 + fields + (-fields % 8) + body
+            if have - pos < size:
+                break
+            out.append(view[pos : pos + size].tobytes())
+            pos += size
     return out, pos
 
 
-#: How systemd's answers to our calls begin: little-endian, REPLY_SERIAL then SIGNATURE, nothing else.
-_REPLY_SERIAL, _REPLY_SIGNATURE = b"\x05\x01u\x00", b"\x08\x01g\x00"
-_LITTLE_RETURN, _GET, _GET_ALL = b"l\x02", b"v", b"a{sv}"
+#: How systemd's answers to our calls begin: little-endian, a return, REPLY_SERIAL first; then its
+#: SENDER (on the private socket too), then SIGNATURE, and nothing else.
+_LITTLE_RETURN, _REPLY_SERIAL = b"l\x02", b"\x05\x01u\x00"
+_SENDER, _REPLY_SIGNATURE = b"\x07\x01s\x00", b"\x08\x01g\x00"
+_SERIALS = struct.Struct("<I4xI")  # the header fields' length, the serial replied to
+_GET, _GET_ALL = b"v", b"a{sv}"
 
 
 def answer(message: bytes) -> tuple[int, int, object] | None:
     """(type, serial replied to, value or Failed) of a reply; None for anything else (signals)."""
-    if message[:2] == _LITTLE_RETURN and message[16:20] == _REPLY_SERIAL and message[24:28] == _REPLY_SIGNATURE:
-        # the usual answer, taken without walking its header (below, what any other looks like)
-        fields_len, serial = struct.unpack_from("<I4xI", message, 12)  # the array's length, the serial's value
-        n = message[28]
-        if fields_len == 14 + n:  # 8 (the serial's field) + 6 + n (the signature's), nothing after them
-            signature = message[29 : 29 + n]
+    if message.startswith(_LITTLE_RETURN) and message.startswith(_REPLY_SERIAL, 16):
+        # systemd's answer to a Get or GetAll, taken without walking its header (``_walked`` does)
+        fields_len, serial = _SERIALS.unpack_from(message, 12)
+        pos = 24
+        if message.startswith(_SENDER, pos):
+            pos += 8 + _U32["<"].unpack_from(message, pos + 4)[0] + 1
+            pos += -pos % 8
+        n = message[pos + 4] if len(message) > pos + 4 else 0
+        if message.startswith(_REPLY_SIGNATURE, pos) and pos + 6 + n == 16 + fields_len:  # nothing after it
+            signature = message[pos + 5 : pos + 5 + n]
             start = 16 + fields_len + (-fields_len % 8)
             if signature == _GET:
                 return _RETURN, serial, _variant(message, start, "<")[0]
             if signature == _GET_ALL:
                 return _RETURN, serial, _properties(message, start, "<")[0]
+    return _walked(message)
+
+
+def _walked(message: bytes) -> tuple[int, int, object] | None:
+    """``answer``, its header walked field by field: any byte order, any fields, errors too."""
     order = "<" if message[0] == ord("l") else ">"
     kind = message[1]
     if kind not in (_RETURN, _ERROR):
