@@ -1,11 +1,10 @@
-"""The pipelined reader: its wire format by hand, and its answers against a real private user manager."""
+"""The pipelined conversation: against stand-in peers, and its answers against a real private user manager."""
 
 from __future__ import annotations
 
 import contextlib
 import functools
 import socket
-import struct
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -13,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from supervisor.adapters.systemd import pipeline
+from supervisor.adapters.systemd import pipeline, values, wire
 from supervisor.adapters.systemd.client import SystemdClient
 from supervisor.adapters.systemd.connection import private_socket
 from supervisor.adapters.systemd.facts import SERVICE, TIMER, UNIT
-from supervisor.adapters.systemd.pipeline import Call, Failed
+from supervisor.adapters.systemd.wire import Call, Failed
+from tests.adapters.test_systemd_wire import big_endian_reply, little_endian
 from tests.harness.lab import Lab
 
 
@@ -29,25 +29,6 @@ def exchange(socket_path: Path, calls: list[Call], timeout: float) -> list[objec
         talk.ask(call, functools.partial(results.__setitem__, n))
     pipeline.converse(socket_path, talk, timeout)
     return results
-
-
-def _big_endian_reply(serial: int, value: int) -> bytes:
-    """A method return in big-endian order: REPLY_SERIAL and SIGNATURE fields, a variant of type ``t``."""
-    fields = bytearray(bytes((5, 1)) + b"u\0" + struct.pack(">I", serial))
-    fields += bytes(-len(fields) % 8) + bytes((8, 1)) + b"g\0" + bytes((1,)) + b"v\0"
-    header = b"B\x02\x00\x01" + struct.pack(">III", 0, 99, len(fields)) + bytes(fields)
-    header += bytes(-len(header) % 8)
-    body = bytes((1,)) + b"t\0" + bytes(5) + struct.pack(">Q", value)  # the u64 aligned to 8
-    return header[:4] + struct.pack(">I", len(body)) + header[8:] + body
-
-
-def _little_endian(message: bytes, kind: int) -> bytes:
-    """``_big_endian_reply``'s message as a little-endian one of type ``kind`` (2: a reply, 4: a signal)."""
-    _, serial, value = pipeline.answer(message)  # type: ignore[misc]
-    fields = bytearray(bytes((5, 1)) + b"u\0" + struct.pack("<I", serial))
-    fields += bytes((8, 1)) + b"g\0" + bytes((1,)) + b"v\0"
-    header = b"l" + bytes((kind, 0, 1)) + struct.pack("<III", 16, 99, len(fields)) + bytes(fields) + b"\0"
-    return header + bytes((1,)) + b"t\0" + bytes(5) + struct.pack("<Q", value)  # type: ignore[arg-type]
 
 
 @contextlib.contextmanager
@@ -79,65 +60,16 @@ def test_messages_that_follow_the_ok_in_the_same_read_are_parsed_as_messages(tmp
     # A stand-in peer: a real manager cannot be made to put a signal right behind its OK on demand
     # (it does so under a burst of runs; the test below exercises that against a real one).
     def script(conn: socket.socket) -> None:
-        signal = _little_endian(_big_endian_reply(0, 7), 4)
+        signal = little_endian(big_endian_reply(0, 7), 4)
         conn.sendall(b"OK 0123456789abcdef\r\n" + signal[:20])  # the OK, then half a signal
         time.sleep(0.1)
         conn.sendall(signal[20:])
         conn.recv(4096)  # the call
-        conn.sendall(_little_endian(_big_endian_reply(1, 42), 2))
+        conn.sendall(little_endian(big_endian_reply(1, 42), 2))
         time.sleep(0.5)
 
     with stand_in_peer(tmp_path, script) as path:
         assert exchange(path, [Call(b"/p", UNIT, b"Id")], timeout=3) == [42]
-
-
-def test_it_encodes_a_get_whose_header_reads_back() -> None:
-    message = pipeline.encode(Call(b"/org/freedesktop/systemd1/unit/a_2etimer", TIMER, b"LastTriggerUSec"), 42)
-    assert message[:4] == b"l\x01\x00\x01" and struct.unpack_from("<I", message, 8)[0] == 42
-    fields, _, _ = pipeline.decode(message, 12, "a(yv)", 0, "<")
-    assert dict(fields) == {  # type: ignore[call-overload]
-        1: b"/org/freedesktop/systemd1/unit/a_2etimer",
-        2: b"org.freedesktop.DBus.Properties",
-        3: b"Get",
-        8: b"ss",
-    }
-    (messages, used) = pipeline.split(bytearray(message))
-    assert messages == [message] and used == len(message)
-    body_at = len(message) - struct.unpack_from("<I", message, 4)[0]
-    assert pipeline.decode(message[body_at:], 0, "s", 0, "<")[0] == TIMER
-
-
-def test_it_splits_messages_that_arrive_a_byte_at_a_time() -> None:
-    sent = [pipeline.encode(Call(b"/p", UNIT, None if n % 2 else b"Id"), n) for n in range(1, 4)]
-    buf, got = bytearray(), []
-    for byte in b"".join(sent):
-        buf.append(byte)
-        messages, used = pipeline.split(buf)
-        del buf[:used]
-        got += messages
-    assert got == sent and not buf
-
-
-def test_it_reads_an_answer_in_either_byte_order() -> None:
-    assert pipeline.answer(_big_endian_reply(7, 2**40 + 3)) == (2, 7, 2**40 + 3)
-    assert pipeline.answer(pipeline.encode(Call(b"/p", UNIT, b"Id"), 1)) is None  # a call, not an answer
-
-
-def test_an_answer_with_more_header_fields_reads_as_the_usual_one() -> None:
-    # systemd's answers carry REPLY_SERIAL, SENDER and SIGNATURE and are read without walking their
-    # header (the test above checks that on a real manager); one that names a destination is walked
-    usual = _little_endian(_big_endian_reply(9, 2**33), 2)
-    fields = bytearray(bytes((5, 1)) + b"u\0" + struct.pack("<I", 9))
-    fields += bytes((6, 1)) + b"s\0" + struct.pack("<I", 5) + b":1.42\0"
-    fields += bytes(-len(fields) % 8) + bytes((8, 1)) + b"g\0" + bytes((1,)) + b"v\0"
-    header = b"l\x02\x00\x01" + struct.pack("<III", 16, 99, len(fields)) + bytes(fields)
-    walked = header + bytes(-len(header) % 8) + bytes((1,)) + b"t\0" + bytes(5) + struct.pack("<Q", 2**33)
-    assert pipeline.answer(usual) == pipeline.answer(walked) == (2, 9, 2**33)
-
-
-def test_an_unknown_type_is_an_error_not_a_guess() -> None:
-    with pytest.raises(pipeline.WireError, match="unsupported"):
-        pipeline.decode(b"\0" * 8, 0, "z", 0, "<")
 
 
 def test_its_answers_are_pystemds_for_every_interface_a_sweep_reads(
@@ -168,8 +100,8 @@ def test_its_answers_are_pystemds_for_every_interface_a_sweep_reads(
         replies.append(message)
         return answer(message)
 
-    _walked, answer = pipeline._walked, pipeline.answer
-    monkeypatch.setattr(pipeline, "_walked", walk)
+    _walked, answer = wire._walked, pipeline.answer
+    monkeypatch.setattr(wire, "_walked", walk)
     monkeypatch.setattr(pipeline, "answer", reply)
     answers = exchange(private_socket(user=True), calls, timeout=5)
     assert [m[1] for m in walked] == [3]  # only the error: systemd's Get and GetAll answers take the short path
@@ -220,7 +152,7 @@ def test_answers_stay_matched_while_the_manager_broadcasts_signals(
 
 
 def test_a_socket_nobody_listens_on_is_a_wire_error(tmp_path: Path) -> None:
-    with pytest.raises(pipeline.WireError):
+    with pytest.raises(values.WireError):
         exchange(tmp_path / "nobody", [Call(b"/p", UNIT, b"Id")], timeout=1)
 
 
@@ -256,7 +188,7 @@ def test_exchanges_opened_while_units_run_every_second_are_all_answered(client: 
 
 def test_a_message_with_a_type_it_does_not_know_is_a_wire_error_not_a_crash(tmp_path: Path) -> None:
     # A stand-in peer again: a real manager sends no such message.
-    reply = bytearray(_little_endian(_big_endian_reply(1, 42), 2))
+    reply = bytearray(little_endian(big_endian_reply(1, 42), 2))
     reply[reply.index(b"\x01t\x00") + 1] = ord("z")  # the variant's type: no such D-Bus type
 
     def script(conn: socket.socket) -> None:
@@ -265,5 +197,5 @@ def test_a_message_with_a_type_it_does_not_know_is_a_wire_error_not_a_crash(tmp_
         conn.sendall(bytes(reply))
         time.sleep(0.5)
 
-    with stand_in_peer(tmp_path, script) as path, pytest.raises(pipeline.WireError, match="unsupported"):
+    with stand_in_peer(tmp_path, script) as path, pytest.raises(values.WireError, match="unsupported"):
         exchange(path, [Call(b"/p", UNIT, b"Id")], timeout=3)

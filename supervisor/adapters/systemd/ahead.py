@@ -34,7 +34,9 @@ from supervisor.adapters.systemd.facts import (
     service_run,
     timer_facts,
 )
-from supervisor.adapters.systemd.pipeline import Call, Conversation, Failed, WireError, converse
+from supervisor.adapters.systemd.pipeline import Conversation, converse
+from supervisor.adapters.systemd.values import WireError
+from supervisor.adapters.systemd.wire import Call, Failed
 
 
 @dataclass(slots=True)
