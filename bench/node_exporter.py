@@ -81,10 +81,20 @@ def _run_every_service(vps: Container, timers: list[str]) -> None:
     time.sleep(1)
 
 
-def _our_sweeps(vps: Container, python: str) -> dict[str, Any]:
-    """A new process's first (cold) sweep and four more, as the daemon's client makes them."""
-    out = subprocess.run(_inside(vps, python, "-c", SWEEP, REGISTRY, "5"), capture_output=True, text=True, check=True)
-    return json.loads(out.stdout)  # type: ignore[no-any-return]
+def _our_sweeps(vps: Container, python: str, processes: int = 3) -> dict[str, Any]:
+    """New processes' first (cold) sweep and four more each, as the daemon's client makes them.
+
+    ``cold`` is the median of the processes' first sweeps; the rest is the first process's.
+    """
+    runs = [
+        json.loads(
+            subprocess.run(
+                _inside(vps, python, "-c", SWEEP, REGISTRY, "5"), capture_output=True, text=True, check=True
+            ).stdout
+        )
+        for _ in range(processes)
+    ]
+    return {**runs[0], "cold": statistics.median(run["times"][0] for run in runs)}
 
 
 def _free_port() -> int:
@@ -158,7 +168,9 @@ def bench_node_exporter(python: str, n: int, samples: int) -> dict[str, float]:
         figures["baseline: `systemctl list-timers --all` median, s"] = statistics.median(lt)
         ours = _our_sweeps(vps, python)
         assert ours["items"] >= n, ours
-        figures[f"container: our sweep of {ours['items']} items, cold (connect + first sweep), s"] = ours["times"][0]
+        figures[f"container: our sweep of {ours['items']} items, cold (connect + first sweep), median of 3, s"] = ours[
+            "cold"
+        ]
         figures["container: our sweep, warm (median of the next 4), s"] = statistics.median(ours["times"][1:])
         figures["container: our sweep, cold: D-Bus calls per supervised timer"] = ours["calls"][0] / ours["items"]
         figures["container: our sweep, warm: D-Bus calls per supervised timer"] = (
@@ -172,7 +184,7 @@ def bench_node_exporter(python: str, n: int, samples: int) -> dict[str, float]:
         # sweep sees from their stamps and reads no further: the worst case is every one having run
         _run_every_service(vps, names)
         ran = _our_sweeps(vps, python)
-        figures["container: our sweep, cold, every service having run once, s"] = ran["times"][0]
+        figures["container: our sweep, cold, every service having run once, median of 3, s"] = ran["cold"]
         figures["container: our sweep, cold, every service having run: D-Bus calls per supervised timer"] = (
             ran["calls"][0] / ran["items"]
         )
