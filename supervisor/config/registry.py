@@ -14,7 +14,7 @@ from supervisor.config.jobs import JobSpec, check_job_name, job_unit
 from supervisor.config.probes import CheckSpec, PingSpec, ProbeConfig, check_item_name
 from supervisor.config.quiet import MaintenanceSpec, is_glob
 from supervisor.config.units import check_unit_name
-from supervisor.core.model import Anomalies, ItemPolicy, Kind, OnDown, OnHung, OnStale, RestartPolicy
+from supervisor.core.model import Anomalies, ItemPolicy, Kind, OnDown, OnHung, OnStale, ProbeSpec, RestartPolicy
 from supervisor.core.silences import Window
 
 UnitName = Annotated[str, AfterValidator(check_unit_name)]
@@ -169,6 +169,12 @@ class Registry(_Model):
     def listed(self) -> tuple[str, ...]:
         """Every unit named in the registry, and the jobs' generated timers."""
         return (*self.units, *(f"{job_unit(n)}.timer" for n in self.jobs))
+
+    def probe_specs(self) -> dict[str, ProbeSpec]:
+        """Every probe of the registry: daemons' and checks'."""
+        specs = {name: spec.probe.spec(spec.probe.on_down) for name, spec in self.units.items() if spec.probe}
+        specs.update({name: p.probe for name, p in self.unitless().items() if p.probe is not None})
+        return specs
 
     def unitless(self) -> dict[str, ItemPolicy]:
         """The policies of the items with no systemd unit: checks and push heartbeats."""

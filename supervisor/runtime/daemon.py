@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
-import gc
 import os
 import signal
 import sys
@@ -34,25 +32,26 @@ from supervisor.adapters.systemd.signals import SignalEvent
 from supervisor.config.registry import Registry
 from supervisor.core.alerts import unconfirmed
 from supervisor.core.decide import Action, Decision, Escalate, Restart, decide, next_wakeup, with_outputs
-from supervisor.core.model import ProbeSpec, Trigger
+from supervisor.core.model import Trigger
 from supervisor.core.pings import PingEvent
 from supervisor.core.probes import ProbeResult, matters
 from supervisor.core.runs import RunFinished, RunStats
-from supervisor.core.state import State, Transition
+from supervisor.core.state import State
 from supervisor.notifiers.build import alert_policy
-from supervisor.notifiers.secrets import SecretUnavailable, resolve
+from supervisor.runtime import heap
 from supervisor.runtime.alerting import AlertService
 from supervisor.runtime.control import Control
 from supervisor.runtime.focus import Focus
 from supervisor.runtime.intake import Intake
 from supervisor.runtime.link import SystemdLink
+from supervisor.runtime.logging import log_transition
 from supervisor.runtime.observe import Snapshot, observe_all, observe_items
 from supervisor.runtime.outputs import read_outputs
 from supervisor.runtime.ports import CommandPort, ReadPort, Server
 from supervisor.runtime.prober import Prober
 from supervisor.runtime.recorder import Recorder
 from supervisor.runtime.reload import Reloader
-from supervisor.runtime.selfping import SelfPinger, Verdict, verdict
+from supervisor.runtime.selfping import SelfPinger, Verdict, start_self_ping, verdict
 from supervisor.runtime.statewriter import StateWriter
 from supervisor.runtime.view import View, build_view
 
@@ -140,7 +139,7 @@ class Daemon:
         self.alerts = AlertService(state_dir / "outbox.sqlite3")
         self.alerts.start(self.registry)
         await self._start_server()
-        self.prober.configure(probe_specs(self.registry))
+        self.prober.configure(self.registry.probe_specs())
         self._start_self_ping()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -150,11 +149,7 @@ class Daemon:
         if interval:
             self._tasks.append(asyncio.create_task(self._watchdog(interval)))
         self._tasks.append(asyncio.create_task(self._measure_lag()))
-        # what startup loaded (modules, the registry, the web app) lives as long as the process: out
-        # of the collector's sight before the first sweep, whose thousands of allocations would make
-        # it walk all of it (a tenth of a cold sweep of 1,000 timers)
-        gc.collect()
-        gc.freeze()
+        heap.settle()  # before the first sweep
         log.info(
             "started",
             registry=str(self.registry_path),
@@ -271,7 +266,7 @@ class Daemon:
             if self.focus.swept(loop.time(), registry.resync_every, self.snapshot):
                 self._wake.set()  # signals that came during the first sweep: read those items again
             log.debug("full_sweep", items=len(self.snapshot.policies), seconds=round(loop.time() - started, 3))
-            release_memory()
+            heap.release()
         else:
             names = self.focus.to_read(datetime.now(UTC), loop.time())
             if not names:
@@ -318,7 +313,7 @@ class Daemon:
             )
             await self.writer.persist(urgent)
         for transition in decision.transitions:
-            _log_transition(transition)
+            log_transition(transition)
         for action in decision.actions:
             await self._act(action)
         if decision.alerts:
@@ -332,9 +327,7 @@ class Daemon:
         assert self.view is not None
         if not self._ready:
             self._ready = True
-            # and what the first step built: later collections walk only what serving and deciding allocate
-            gc.collect()
-            gc.freeze()
+            heap.settle()  # and what the first step built
             notify.ready(self.view.summary)
             log.info("ready", items=len(decision.assessments), summary=self.view.summary)
         elif only is None:  # the status line is refreshed by whole steps (at least every second when busy)
@@ -399,17 +392,7 @@ class Daemon:
         return verdict(self.view, self.link.connected, fail_on_critical, self.alerting.host, datetime.now(UTC))
 
     def _start_self_ping(self) -> None:
-        spec = self.registry.self_ping
-        if spec is None:
-            return
-        try:
-            url = resolve(spec.url_env, spec.url_file)
-        except SecretUnavailable as exc:
-            log.error("self_ping_unavailable", error=str(exc))
-            return
-        if url:
-            self.self_ping = SelfPinger(url, spec.every, spec.timeout_s, self.self_ping_verdict)
-            self.self_ping.start()
+        self.self_ping = start_self_ping(self.registry.self_ping, self.self_ping_verdict)
 
     async def _start_server(self) -> None:
         if not self.registry.server.enabled or self.serve is None:
@@ -477,7 +460,7 @@ class Daemon:
             self.registry, self.focus.full, self.focus.next_full_at = registry, True, 0.0
             self.alerting = alert_policy(registry)
             self.windows = registry.windows()
-            self.prober.configure(probe_specs(registry))
+            self.prober.configure(registry.probe_specs())
         if self.self_ping is not None:  # its URL may have changed with the secrets, its settings with the registry
             await self.self_ping.stop()
             self.self_ping = None
@@ -489,32 +472,3 @@ class Daemon:
         while True:
             notify.watchdog()
             await asyncio.sleep(interval)
-
-
-def probe_specs(registry: Registry) -> dict[str, ProbeSpec]:
-    """Every probe of the registry: daemons' and checks'."""
-    specs = {name: spec.probe.spec(spec.probe.on_down) for name, spec in registry.units.items() if spec.probe}
-    specs.update({name: p.probe for name, p in registry.unitless().items() if p.probe is not None})
-    return specs
-
-
-def release_memory() -> None:
-    """Hand the heap a full sweep churned through back to the OS (glibc keeps it otherwise)."""
-    gc.collect()
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-
-
-def _log_transition(t: Transition) -> None:
-    fields = {
-        "item": t.item,
-        "from": t.old.value if t.old else "unknown",
-        "to": t.new.value,
-        "reason": t.reason,
-        "at": t.at.isoformat(),
-        "initial": t.initial,
-    }
-    if t.new.is_problem:
-        log.warning("transition", **fields)
-    else:
-        log.info("transition", **fields)

@@ -1,4 +1,4 @@
-"""structlog set up for a daemon: one JSON event per line on stderr (journald keeps it)."""
+"""structlog set up for a daemon (one JSON event per line on stderr: journald keeps it), and its transition events."""
 
 from __future__ import annotations
 
@@ -6,6 +6,10 @@ import logging
 import sys
 
 import structlog
+
+from supervisor.core.state import Transition
+
+log = structlog.get_logger("missionctl")
 
 
 def configure(level: str = "info", json: bool = True) -> None:
@@ -24,3 +28,19 @@ def configure(level: str = "info", json: bool = True) -> None:
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=False,
     )
+
+
+def log_transition(t: Transition) -> None:
+    """One event per status change: a warning into a problem, info otherwise."""
+    fields = {
+        "item": t.item,
+        "from": t.old.value if t.old else "unknown",
+        "to": t.new.value,
+        "reason": t.reason,
+        "at": t.at.isoformat(),
+        "initial": t.initial,
+    }
+    if t.new.is_problem:
+        log.warning("transition", **fields)
+    else:
+        log.info("transition", **fields)

@@ -24,7 +24,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import structlog
 
+from supervisor.config.alerts import SelfPingSpec
 from supervisor.core.health import critical_problems
+from supervisor.notifiers.secrets import SecretUnavailable, resolve
 from supervisor.runtime.view import View
 
 log = structlog.get_logger("missionctl.selfping")
@@ -136,3 +138,19 @@ class SelfPinger:
         if error:
             log.warning("self_ping_failed", result=result, error=error)
         return error is None
+
+
+def start_self_ping(spec: SelfPingSpec | None, verdict: Callable[[], Verdict]) -> SelfPinger | None:
+    """The self ping the registry asks for, started; None when it asks for none or its URL is unavailable."""
+    if spec is None:
+        return None
+    try:
+        url = resolve(spec.url_env, spec.url_file)
+    except SecretUnavailable as exc:
+        log.error("self_ping_unavailable", error=str(exc))
+        return None
+    if not url:
+        return None
+    pinger = SelfPinger(url, spec.every, spec.timeout_s, verdict)
+    pinger.start()
+    return pinger
