@@ -160,7 +160,7 @@ def _simple(order: str) -> dict[bytes, _Reader]:
     simple = {
         b"s": string,
         b"o": string,
-        b"ay": string,  # length, then bytes: a string without the NUL (``_variant`` steps back over it)
+        b"ay": string,  # length, then bytes: a string without the NUL (``variant`` steps back over it)
         b"b": _bool_reader(order),
         **{c.encode(): _fixed_reader(order, fmt, size) for c, (fmt, size) in _FIXED.items() if c not in "bh"},
     }
