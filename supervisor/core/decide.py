@@ -13,13 +13,12 @@ from supervisor.core.alerts import (
     AlertEvent,
     AlertPolicy,
     ItemFacts,
-    alert_wakeups,
     anomaly_alert,
     item_alerts,
     summary_alert,
 )
 from supervisor.core.incident import IncidentPolicy, Tracking, in_stop_grace, publish
-from supervisor.core.lifecycle import RunPhase, check_status_change
+from supervisor.core.lifecycle import check_status_change
 from supervisor.core.model import (
     RESTARTABLE,
     Anomalies,
@@ -494,56 +493,3 @@ def _carry(previous: ItemState | None, found: Assessment, now: datetime) -> Item
         escalated = previous.escalated and previous.status.is_problem and found.status.is_problem
         return replace(previous, status=found.status, since=now, reason=found.reason, escalated=escalated)
     return previous  # same status: keep the record as it was at the transition
-
-
-def next_wakeup(
-    policies: Mapping[str, ItemPolicy],
-    observations: Mapping[str, Observation],
-    decision: Decision,
-    now: datetime,
-    alerting: AlertPolicy | None = None,
-    only: Set[str] | None = None,
-    windows: Sequence[Window] = (),
-) -> datetime | None:
-    """Earliest future moment a status can change, or a restart or alert become due, with no event.
-
-    ``only``: the moments of these items alone (a step that decided only them; the others'
-    moments are those of the step before).
-    """
-    moments: list[datetime] = alert_wakeups(decision.state, alerting, now, only) if alerting else []
-    moments += [u for n, u in decision.state.paused.items() if u is not None and (only is None or n in only)]
-    moments += silences.boundaries(decision.state.silences, windows, now)  # a silence begins or ends: judged then
-    for name in policies if only is None else [n for n in only if n in policies]:
-        policy = policies[name]
-        found = decision.assessments.get(name)
-        obs = observations.get(name)
-        if found is None:
-            continue
-        if isinstance(obs, TimerObservation) and found.budget and found.budget.seconds is not None:
-            anchor = obs.last_trigger or obs.active_enter
-            if anchor is not None:
-                moments.append(anchor + timedelta(seconds=found.budget.seconds))
-        memory = decision.state.runs.get(name)
-        limit = found.max_runtime
-        current = memory.current if memory and memory.phase is RunPhase.RUNNING else None
-        if current and current.started_at and limit is not None and limit.seconds is not None:
-            moments.append(current.started_at + timedelta(seconds=limit.seconds))  # the run becomes hung then
-        item = decision.state.items.get(name)
-        if item is not None and item.unscheduled_since is not None and found.status is not Status.DEAD:
-            moments.append(item.unscheduled_since + UNSCHEDULED_SETTLE)  # look again: does it still hold?
-        if item is not None and item.ok_since is not None:  # an incident settling
-            moments.append(item.ok_since + timedelta(seconds=(alerting or AlertPolicy()).incident.settle_s))
-        if found.next_at is not None and policy.ping is not None:  # a push heartbeat becomes late then
-            moments.append(found.next_at + timedelta(seconds=policy.ping.grace_s))
-        stoppable = found.status is Status.HUNG and policy.on_hung is OnHung.STOP
-        acts = policy.kind in (Kind.TIMER, Kind.DAEMON)
-        if acts and (stoppable or (found.status in RESTARTABLE and policy.on_stale is OnStale.RESTART)):
-            attempts = decision.state.restarts.get(name, ())
-            moments.append(ratelimit.next_allowed(attempts, policy.restart, now))
-            if item is not None and found.status in (Status.DEAD, Status.DOWN):
-                moments.append(item.since + timedelta(seconds=policy.restart.after_s))
-            verdict = decision.state.probes.get(name)
-            if found.cause is Cause.PROBE and verdict is not None and verdict.since is not None:
-                moments.append(verdict.since + timedelta(seconds=policy.restart.after_s))
-    future = [m for m in moments if m > now]
-    return min(future) if future else None

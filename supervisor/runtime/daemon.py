@@ -31,12 +31,13 @@ from supervisor.adapters.systemd.connection import ConnectionLost, SystemdError
 from supervisor.adapters.systemd.signals import SignalEvent
 from supervisor.config.registry import Registry
 from supervisor.core.alerts import unconfirmed
-from supervisor.core.decide import Action, Decision, Escalate, Restart, decide, next_wakeup, with_outputs
+from supervisor.core.decide import Action, Decision, Escalate, Restart, decide, with_outputs
 from supervisor.core.model import Trigger
 from supervisor.core.pings import PingEvent
 from supervisor.core.probes import ProbeResult, matters
 from supervisor.core.runs import RunFinished, RunStats
 from supervisor.core.state import State
+from supervisor.core.wakeup import next_wakeup
 from supervisor.notifiers.build import alert_policy
 from supervisor.runtime import heap
 from supervisor.runtime.alerting import AlertService

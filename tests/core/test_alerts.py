@@ -166,8 +166,8 @@ def test_a_paused_item_is_shown_paused_never_restarted_never_alerted() -> None:
 
 
 def test_a_pause_with_an_end_expires_by_itself() -> None:
-    from supervisor.core.decide import next_wakeup
     from supervisor.core.state import pause
+    from supervisor.core.wakeup import next_wakeup
 
     pol = {T: policy(on_stale="alert")}
     until = NOW + timedelta(seconds=60)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from supervisor.core.decide import Escalate, Restart, decide, next_wakeup
+from supervisor.core.decide import Escalate, Restart, decide
 from supervisor.core.model import OnStale, RestartPolicy, Status
 from supervisor.core.state import ItemState, State
+from supervisor.core.wakeup import next_wakeup
 
 from .factories import NOW, ago, daemon, policy, timer
 

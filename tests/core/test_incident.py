@@ -8,10 +8,11 @@ from datetime import timedelta
 import pytest
 
 from supervisor.core.alerts import AlertPolicy
-from supervisor.core.decide import Decision, Restart, decide, next_wakeup
+from supervisor.core.decide import Decision, Restart, decide
 from supervisor.core.incident import IncidentPolicy
 from supervisor.core.model import DaemonObservation, Kind, RestartPolicy, Status
 from supervisor.core.state import State
+from supervisor.core.wakeup import next_wakeup
 
 from .factories import NOW, daemon, policy, run, timer
 

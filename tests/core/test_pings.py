@@ -7,12 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from supervisor.core.decide import decide, next_wakeup
+from supervisor.core.decide import decide
 from supervisor.core.lifecycle import RunPhase
 from supervisor.core.model import ItemPolicy, Kind, PingSchedule, Status, Trigger
 from supervisor.core.pings import PingEvent, PingKind, assess_ping, expected_after, track_pings
 from supervisor.core.runs import RunFinished, RunMemory, RunOverdue, RunStarted, RunStats
 from supervisor.core.state import State
+from supervisor.core.wakeup import next_wakeup
 
 from .factories import NOW
 

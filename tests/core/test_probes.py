@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from supervisor.core.decide import Restart, decide, next_wakeup
+from supervisor.core.decide import Restart, decide
 from supervisor.core.model import (
     DaemonObservation,
     ItemPolicy,
@@ -31,6 +31,7 @@ from supervisor.core.probes import (
 )
 from supervisor.core.state import State
 from supervisor.core.status import Cause
+from supervisor.core.wakeup import next_wakeup
 
 from .factories import NOW
 

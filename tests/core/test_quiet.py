@@ -6,10 +6,11 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from supervisor.core.alerts import AlertPolicy
-from supervisor.core.decide import Restart, decide, next_wakeup
+from supervisor.core.decide import Restart, decide
 from supervisor.core.model import DaemonObservation, ItemPolicy, Observation, Status
 from supervisor.core.silences import Silence, Window
 from supervisor.core.state import State
+from supervisor.core.wakeup import next_wakeup
 
 from .factories import NOW, ago, daemon, policy, run, timer
 

@@ -9,11 +9,12 @@ from datetime import timedelta
 import pytest
 
 from supervisor.core.alerts import AlertPolicy
-from supervisor.core.decide import Decision, Stop, decide, next_wakeup, with_outputs
+from supervisor.core.decide import Decision, Stop, decide, with_outputs
 from supervisor.core.lifecycle import RunPhase
 from supervisor.core.model import Anomalies, OnHung, ServiceRun, Status, TimerObservation, Trigger
 from supervisor.core.runs import Run, RunFinished, RunMemory, RunStarted, RunStats, anomaly, max_runtime, track
 from supervisor.core.state import State, from_document, to_document
+from supervisor.core.wakeup import next_wakeup
 
 from .factories import NOW, ago, policy, run, timer
 
