@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import struct
 
+import pytest
+
 from supervisor.adapters.systemd import values, wire
 from supervisor.adapters.systemd.facts import TIMER, UNIT
 from supervisor.adapters.systemd.wire import Call
@@ -73,3 +75,9 @@ def test_an_answer_with_more_header_fields_reads_as_the_usual_one() -> None:
     header = b"l\x02\x00\x01" + struct.pack("<III", 16, 99, len(fields)) + bytes(fields)
     walked = header + bytes(-len(header) % 8) + bytes((1,)) + b"t\0" + bytes(5) + struct.pack("<Q", 2**33)
     assert wire.answer(usual) == wire.answer(walked) == (2, 9, 2**33)
+
+
+def test_a_stream_that_is_not_d_bus_is_a_wire_error() -> None:
+    message = wire.encode(Call(b"/p", UNIT, b"Id"), 1)
+    with pytest.raises(values.WireError, match="not a D-Bus message"):
+        wire.split(bytearray(message + b"GET / HTTP/1.1\r\n\r\n"))

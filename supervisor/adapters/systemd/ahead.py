@@ -146,10 +146,9 @@ def _run(sweep: _Sweep, facts: TimerFacts) -> None:
         sweep.out.fresh.add(service.path)
         sweep.out.reused += 1
         return
-    if service.path not in sweep.memory.limits:
+    if service.path not in sweep.memory.limits:  # asked first: answered before what the run needs it for
         sweep.ask(Call(service.path, *LIMIT), functools.partial(_limit, sweep, service.path))
-        stamp = None  # (known only after a reload forgot the limit) read again: answered after the limit
-    if isinstance(stamp, int):
+    if isinstance(stamp, int):  # a known run's stamp, asked with its timer's: its limit is known too
         _values(sweep, service, stamp)
     else:
         sweep.ask(Call(service.path, *STAMP), functools.partial(_values, sweep, service))

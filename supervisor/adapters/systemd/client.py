@@ -44,7 +44,6 @@ from supervisor.adapters.systemd.ahead import read_ahead
 from supervisor.adapters.systemd.connection import (
     DEST,
     MANAGER,
-    PROPS,
     ROOT,
     ConnectionLost,
     UnitGone,
@@ -69,6 +68,7 @@ from supervisor.adapters.systemd.facts import (
     timer_observation,
     unit_rows,
 )
+from supervisor.adapters.systemd.wire import PROPS
 from supervisor.core.model import DaemonObservation, ServiceRun, TimerObservation
 
 _S = ord("s")

@@ -17,7 +17,6 @@ from pystemd.dbuslib import DBus, DBusAddress
 DEST = b"org.freedesktop.systemd1"
 ROOT = b"/org/freedesktop/systemd1"
 MANAGER = b"org.freedesktop.systemd1.Manager"
-PROPS = b"org.freedesktop.DBus.Properties"
 DEFAULT_CALL_TIMEOUT = "5s"
 _LOST = {
     errno.ECONNRESET,

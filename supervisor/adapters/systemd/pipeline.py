@@ -15,7 +15,7 @@ to every connection on its private socket, and an idle one would pile them up.
 
 systemd 252 pauses a connection for a second after tens of thousands of calls in a
 burst (measured: one pause per 60,000 Gets on one connection, or per eight connections
-of 6,000 back to back); a cold sweep of 1,000 timers is 10,000 calls.
+of 6,000 back to back); a cold sweep of 1,000 timers is at most 10,000 calls.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ import struct
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from supervisor.adapters.systemd.values import U32, decode, properties, variant
+from supervisor.adapters.systemd.values import U32, WireError, decode, properties, variant
 
 PROPS = b"org.freedesktop.DBus.Properties"
 _RETURN, _ERROR = 2, 3  # message types: a method return, an error
@@ -77,7 +77,10 @@ def split(buf: bytearray) -> tuple[list[bytes], int]:
     out, pos, have = [], 0, len(buf)
     with memoryview(buf) as view:
         while have - pos >= 16:
-            body, fields = _SIZES[buf[pos]].unpack_from(buf, pos + 4)
+            sizes = _SIZES.get(buf[pos])
+            if sizes is None:
+                raise WireError(f"not a D-Bus message: byte order mark {bytes(buf[pos : pos + 1])!r}")
+            body, fields = sizes.unpack_from(buf, pos + 4)
             size = 16 + fields + (-fields % 8) + body
             if have - pos < size:
                 break
