@@ -1,5 +1,5 @@
 """``python -m supervisor`` is ``missionctl``."""
 
-from supervisor.cli.main import main
+from supervisor.cli.entry import main
 
 raise SystemExit(main())

@@ -79,3 +79,18 @@ def test_no_module_imports_itself_through_others() -> None:
     for name in sorted(graph):
         visit(name, [])
     assert len(done) == len(SOURCES) > 90
+
+
+def test_only_the_schema_names_pydantic_so_the_daemon_can_hold_records() -> None:
+    # a model module importing pydantic itself would load the validator into the daemon (config/schema.py)
+    for name, path in SOURCES.items():
+        tree = ast.parse(path.read_text(), str(path))
+        named = [
+            n.module if isinstance(n, ast.ImportFrom) else a.name
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Import | ast.ImportFrom)
+            for a in n.names
+            if ((n.module or "") if isinstance(n, ast.ImportFrom) else a.name).split(".")[0]
+            in ("pydantic", "pydantic_core")
+        ]
+        assert named == [] or name == "supervisor.config.schema", f"{name} imports {named}"

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from supervisor.adapters.envfile import EnvFile
-from supervisor.config.loader import ACTIVE_REGISTRY, RegistryError, load_registry, parse_registry
+from supervisor.config.errors import ACTIVE_REGISTRY, RegistryError
 from supervisor.config.registry import Registry
 
 _STATE_DIR = re.compile(r"^state_dir:\s*['\"]?([^'\"#\s]+)", re.MULTILINE)
@@ -42,6 +42,8 @@ def read_secrets(user: bool) -> None:
 
 def registry_for(args: argparse.Namespace) -> Registry:
     """The registry named by the arguments; with ``--user`` its scope is user."""
+    from supervisor.config.loader import load_registry  # not the daemon's: it never validates (entry.py)
+
     registry = load_registry(args.registry or default_registry(args.user))
     if args.user and registry.scope != "user":
         registry = registry.model_copy(update={"scope": "user"})
@@ -50,6 +52,8 @@ def registry_for(args: argparse.Namespace) -> Registry:
 
 def running_registry(args: argparse.Namespace, rejected: RegistryError) -> Registry | None:
     """The configuration the daemon runs with, while the file on disk is broken (None: there is none)."""
+    from supervisor.config.loader import parse_registry
+
     path = args.registry or default_registry(args.user)
     state_dir = state_dir_of(path, args.user)
     copy = state_dir / ACTIVE_REGISTRY

@@ -37,8 +37,9 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: missionctl-generator NORMAL_DIR [EARLY_DIR LATE_DIR]", file=sys.stderr)
         return 0
     from supervisor.cli.config import state_dir_of
+    from supervisor.config.errors import ACTIVE_REGISTRY, RegistryError
     from supervisor.config.generate import job_units
-    from supervisor.config.loader import ACTIVE_REGISTRY, RegistryError, load_registry
+    from supervisor.config.loader import load_registry
 
     try:
         registry = load_registry(REGISTRY)

@@ -118,7 +118,8 @@ def run_job(name: str, http: HttpSpec, max_retries: int, backoff_s: float) -> in
 
 def main(name: str, registry_path: Path) -> int:
     """``missionctl job run NAME``."""
-    from supervisor.config.loader import RegistryError, load_registry
+    from supervisor.config.errors import RegistryError
+    from supervisor.config.loader import load_registry
 
     try:
         registry = load_registry(registry_path)

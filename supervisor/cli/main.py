@@ -28,7 +28,7 @@ from supervisor.cli.config import (
     unknown_units,
 )
 from supervisor.cli.render import table
-from supervisor.config.loader import RegistryError, load_registry
+from supervisor.config.errors import RegistryError
 from supervisor.config.registry import Registry
 from supervisor.core.report import report
 from supervisor.runtime import logging as runtime_logging
@@ -169,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     read_secrets(args.user)
     if args.command == "exec":
         return _exec(parser, args)
+    if args.command == "run":
+        return _run(args)
     try:
         registry = registry_for(args)
     except RegistryError as exc:
@@ -177,8 +179,6 @@ def main(argv: list[str] | None = None) -> int:
             print("\n".join(exc.errors), file=sys.stderr)
             return EXIT_ERROR
         registry = fallback
-    if args.command == "run":
-        return _run(args, registry)
     if args.command == "url":
         print(dashboard_url(registry))
         return EXIT_OK
@@ -243,6 +243,8 @@ def _silences(args: argparse.Namespace, registry: Registry) -> int:
 
 def _validate(path: Path, user: bool) -> int:
     """Errors: exit 2. Units systemd does not know (when it can be asked): warnings, exit 0."""
+    from supervisor.config.loader import load_registry  # not the daemon's: it never validates (entry.py)
+
     try:
         registry = load_registry(path)
     except RegistryError as exc:
@@ -258,11 +260,18 @@ def _validate(path: Path, user: bool) -> int:
     return EXIT_OK
 
 
-def _run(args: argparse.Namespace, registry: Registry) -> int:
+def _run(args: argparse.Namespace) -> int:
+    """The daemon, with its registry validated by a child: this process never loads the validator (entry.py)."""
+    from supervisor.config.vetted import read_vetted
     from supervisor.runtime.daemon import Daemon  # the daemon's imports are not needed by the tools
 
-    runtime_logging.configure(args.log_level)
     path = args.registry or default_registry(args.user)
+    try:
+        registry = read_vetted(path, user=args.user)
+    except RegistryError as exc:
+        print("\n".join(exc.errors), file=sys.stderr)
+        return EXIT_ERROR
+    runtime_logging.configure(args.log_level)
     daemon = Daemon(
         path,
         registry,

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-
 from supervisor.config.durations import Duration
+from supervisor.config.schema import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Channel = Literal["email", "discord", "webhook", "apprise"]
 

@@ -6,7 +6,7 @@ import math
 import re
 from typing import Annotated
 
-from pydantic import BeforeValidator
+from supervisor.config.schema import BeforeValidator
 
 MAX_SECONDS = 10 * 366 * 86400.0  # ten years: longer is a typo, and keeps every time computation finite
 _UNITS = {"ms": 0.001, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}

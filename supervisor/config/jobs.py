@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import (
+from supervisor.config.durations import Duration
+from supervisor.config.probes import Schedule, Zone, check_url, status_ranges
+from supervisor.config.schema import (
     AfterValidator,
     BaseModel,
     ConfigDict,
@@ -20,9 +22,6 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-
-from supervisor.config.durations import Duration
-from supervisor.config.probes import Schedule, Zone, check_url, status_ranges
 from supervisor.core.model import Anomalies, OnHung, OnStale
 
 JOB_PREFIX = "missionctl-job-"

@@ -7,23 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
 
 from supervisor.config import yamlsafe
+from supervisor.config.errors import RegistryError
 from supervisor.config.registry import Registry
+from supervisor.config.schema import ValidationError
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-#: The daemon's copy of the registry it runs with, in its state directory.
-ACTIVE_REGISTRY = "registry.active.yaml"
-
-
-class RegistryError(Exception):
-    """The registry could not be used; ``errors`` holds one line per problem."""
-
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__("\n".join(errors))
-        self.errors = errors
 
 
 def load_registry(path: Path) -> Registry:

@@ -9,9 +9,8 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
-
 from supervisor.config.durations import Duration
+from supervisor.config.schema import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from supervisor.core import calendar, cron
 from supervisor.core.model import OnDown, PingSchedule, ProbeKind, ProbeSpec
 from supervisor.core.probes import split_host_port

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
-
 from supervisor.config.durations import Duration
 from supervisor.config.probes import Schedule, Zone, calendar_of, host_timezone
+from supervisor.config.schema import AfterValidator, BaseModel, ConfigDict, Field
 from supervisor.core.silences import MAX_WINDOW, Window
 
 _GLOB_CHARS = set("*?[]")

@@ -6,13 +6,12 @@ import fnmatch
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
-
 from supervisor.config.alerts import AlertsSpec, HistorySpec, SelfPingSpec, ServerSpec
 from supervisor.config.durations import Duration
 from supervisor.config.jobs import JobSpec, check_job_name, job_unit
 from supervisor.config.probes import CheckSpec, PingSpec, ProbeConfig, check_item_name
 from supervisor.config.quiet import MaintenanceSpec, is_glob
+from supervisor.config.schema import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from supervisor.config.units import check_unit_name
 from supervisor.core.model import Anomalies, ItemPolicy, Kind, OnDown, OnHung, OnStale, ProbeSpec, RestartPolicy
 from supervisor.core.silences import Window

@@ -11,13 +11,16 @@ import structlog
 
 from supervisor.adapters.envfile import EnvFile
 from supervisor.adapters.statefile import atomic_write
-from supervisor.config.loader import ACTIVE_REGISTRY, RegistryError, load_registry
+from supervisor.config.errors import ACTIVE_REGISTRY, RegistryError
 from supervisor.config.registry import Registry
+from supervisor.config.vetted import VETTED_TIMEOUT_S, read_vetted
 from supervisor.core.times import iso
 
 log = structlog.get_logger("missionctl")
 
-RELOAD_TIMEOUT_S = 10.0  # a registry that takes longer to read is rejected (the loader bounds it far below)
+RELOAD_TIMEOUT_S = (
+    VETTED_TIMEOUT_S  # a registry not validated in this time is rejected (the loader bounds its own work)
+)
 
 
 class Reloader:
@@ -48,11 +51,10 @@ class Reloader:
 
     async def reload(self, running: Registry) -> Registry | None:
         """The new registry, or None (rejected: the running one stays, and ``problem`` says why)."""
-        try:  # off the loop, and bounded: whatever is at the path, supervision goes on
-            registry = await asyncio.wait_for(asyncio.to_thread(load_registry, self.path), RELOAD_TIMEOUT_S)
-        except (RegistryError, TimeoutError) as exc:
-            late = f"{self.path}:1: (file): not read within {RELOAD_TIMEOUT_S:g}s"
-            errors = exc.errors if isinstance(exc, RegistryError) else [late]
+        try:  # validated by a child, off the loop and bounded: whatever is at the path, supervision goes on
+            registry = await asyncio.to_thread(read_vetted, self.path, timeout=RELOAD_TIMEOUT_S)
+        except RegistryError as exc:
+            errors = exc.errors
             self.problem = {
                 "path": str(self.path),
                 "status": "rejected",
@@ -68,6 +70,10 @@ class Reloader:
                 hint="restart the service to move the state directory",
             )
             registry = registry.model_copy(update={"state_dir": running.state_dir})
+        if registry.scope != running.scope:  # the manager it talks to (or --user) is chosen at start
+            if registry.scope != "system" or running.scope != "user":  # a --user run reads scope: system as user
+                log.error("registry_scope_changed", kept=running.scope, hint="restart the service to change scope")
+            registry = registry.model_copy(update={"scope": running.scope})
         self.problem = None
         self.save_active(registry)
         log.info("registry_reloaded", path=str(self.path), units=len(registry.units))

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from supervisor.config.loader import RegistryError, load_registry
+from supervisor.config.errors import RegistryError
+from supervisor.config.loader import load_registry
 
 from .hostile import TEXTS, write_corpus
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from supervisor.config.errors import RegistryError
 from supervisor.config.generate import job_units, quote
-from supervisor.config.loader import RegistryError, parse_registry
+from supervisor.config.loader import parse_registry
 from supervisor.core.model import Kind
 
 REGISTRY = """\

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from supervisor.config.loader import RegistryError, parse_registry
+from supervisor.config.errors import RegistryError
+from supervisor.config.loader import parse_registry
 from supervisor.core.model import Kind, OnDown, ProbeKind
 
 GOOD = """\

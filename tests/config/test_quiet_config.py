@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from supervisor.config.loader import RegistryError, parse_registry
+from supervisor.config.errors import RegistryError
+from supervisor.config.loader import parse_registry
 from supervisor.core.silences import Window
 
 GOOD = """\

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from supervisor.config.durations import parse_duration
-from supervisor.config.loader import RegistryError, load_registry, parse_registry
+from supervisor.config.errors import RegistryError
+from supervisor.config.loader import load_registry, parse_registry
 from supervisor.core.model import Kind, OnStale
 
 REPO = Path(__file__).resolve().parents[2]

@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from supervisor.config.durations import MAX_SECONDS, parse_duration
-from supervisor.config.loader import RegistryError, parse_registry
+from supervisor.config.errors import RegistryError
+from supervisor.config.loader import parse_registry
 from supervisor.config.registry import Registry
 
 ERROR = re.compile(r"^f\.yaml:\d+: \S.*: .+$")

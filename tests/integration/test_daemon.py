@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import time
+from pathlib import Path
 
 from tests.harness.lab import Lab, wait_until
 
@@ -132,6 +133,10 @@ def test_a_bad_registry_on_reload_keeps_the_running_config(lab: Lab) -> None:
     wait_until(lambda: lab.status_of(other) == "ok", what="reloaded registry in effect")
     assert lab.status_of(t) == "ok" and proc.poll() is None
     assert json.loads(json.dumps(lab.events("registry_reloaded")))[0]["units"] == 2
+    # read, rejected, read again: each time by a child; the daemon itself never loaded the validator
+    maps = Path(f"/proc/{proc.pid}/maps").read_text()
+    assert "_pydantic_core" not in maps
+    assert "_multidict" in maps  # the same file lists what the daemon did load (aiohttp's)
 
 
 def test_it_reconnects_after_daemon_reexec_without_false_transitions(lab: Lab) -> None:
