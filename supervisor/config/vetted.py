@@ -10,6 +10,7 @@ the core's enums and windows) and the plain values they hold; anything else is r
 
 from __future__ import annotations
 
+import enum
 import io
 import pickle
 import subprocess
@@ -59,11 +60,20 @@ class _Unpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) in _PLAIN:
             return super().find_class(module, name)
+        if (module, name) == ("builtins", "getattr"):  # how some Pythons pickle an enum member: by its name
+            return _member
         if module.startswith(_OWN):
             found = super().find_class(module, name)
             if isinstance(found, type):
                 return found
         raise pickle.UnpicklingError(f"a registry does not hold {module}.{name}")
+
+
+def _member(kind: object, name: object) -> enum.Enum:
+    """``getattr(kind, name)`` for what it stands for in a registry: a member of one of its enums, nothing else."""
+    if isinstance(kind, type) and issubclass(kind, enum.Enum) and isinstance(name, str) and name in kind.__members__:
+        return kind.__members__[name]
+    raise pickle.UnpicklingError(f"a registry does not hold {getattr(kind, '__name__', kind)!r}.{name!r}")
 
 
 def _child(argv: list[str]) -> int:

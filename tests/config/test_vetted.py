@@ -101,3 +101,24 @@ def test_a_stream_naming_anything_but_the_registrys_classes_is_refused() -> None
 
     with pytest.raises(pickle.UnpicklingError):
         vetted._Unpickler(io.BytesIO(pickle.dumps(parse_duration))).load()
+
+
+class _ByName:
+    """Pickles as ``getattr(kind, name)``: how some Pythons (Debian's 3.11) pickle an enum member."""
+
+    def __init__(self, kind: object, name: str) -> None:
+        self.kind, self.name = kind, name
+
+    def __reduce__(self) -> tuple[object, tuple[object, str]]:
+        return getattr, (self.kind, self.name)
+
+
+def test_an_enum_member_pickled_by_name_is_taken_and_nothing_else_by_name() -> None:
+    from supervisor.core.model import OnStale
+
+    stream = pickle.dumps(("ok", _ByName(OnStale, "ALERT")))
+    assert b"getattr" in stream
+    assert vetted._Unpickler(io.BytesIO(stream)).load() == ("ok", OnStale.ALERT)
+    for kind, name in ((Registry, "policy"), (OnStale, "__class__"), (OnStale, "_member_map_")):
+        with pytest.raises(pickle.UnpicklingError, match="a registry does not hold"):
+            vetted._Unpickler(io.BytesIO(pickle.dumps(_ByName(kind, name)))).load()
