@@ -18,9 +18,8 @@ from supervisor.core.times import iso
 
 log = structlog.get_logger("missionctl")
 
-RELOAD_TIMEOUT_S = (
-    VETTED_TIMEOUT_S  # a registry not validated in this time is rejected (the loader bounds its own work)
-)
+#: A registry not validated in this time is rejected (the loader bounds its own work far below).
+RELOAD_TIMEOUT_S = VETTED_TIMEOUT_S
 
 
 class Reloader:
