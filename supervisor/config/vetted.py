@@ -28,7 +28,7 @@ VETTED_TIMEOUT_S = 30.0
 #: The modules whose classes a vetted registry is made of.
 _OWN = ("supervisor.config.", "supervisor.core.")
 #: The plain values beside them: what a registry's fields hold.
-_PLAIN = {("pathlib", "PosixPath"), ("builtins", "set"), ("builtins", "frozenset")}
+_PLAIN = {("pathlib", "PosixPath")}  # sets, tuples and the rest are the protocol's own opcodes
 
 
 def read_vetted(path: Path, *, user: bool = False, timeout: float = VETTED_TIMEOUT_S) -> Registry:
@@ -47,13 +47,22 @@ def read_vetted(path: Path, *, user: bool = False, timeout: float = VETTED_TIMEO
         said = done.stderr.decode(errors="replace").strip().splitlines()
         last = f": {said[-1][:300]}" if said else ""
         raise RegistryError([f"{path}:1: (file): the validator failed (exit {done.returncode}){last}"])
+    return _verdict(path, done.stdout)
+
+
+def _verdict(path: Path, stream: bytes) -> Registry:
+    """The child's answer: the registry it validated, or its errors raised as a RegistryError."""
     try:
-        verdict, value = _Unpickler(io.BytesIO(done.stdout)).load()
+        verdict, value = _Unpickler(io.BytesIO(stream)).load()
     except (pickle.UnpicklingError, ValueError, TypeError, EOFError, AttributeError, ImportError) as exc:
         raise RegistryError([f"{path}:1: (file): the validator's answer cannot be read: {exc}"]) from None
-    if verdict == "rejected":
+    from supervisor.config.registry import Registry  # the models, of this process's kind (schema.py)
+
+    if verdict == "rejected" and isinstance(value, list):
         raise RegistryError([str(line) for line in value])
-    return value  # type: ignore[no-any-return]
+    if verdict != "ok" or not isinstance(value, Registry):
+        raise RegistryError([f"{path}:1: (file): the validator's answer is not a registry"])
+    return value
 
 
 class _Unpickler(pickle.Unpickler):

@@ -50,8 +50,9 @@ class Reloader:
 
     async def reload(self, running: Registry) -> Registry | None:
         """The new registry, or None (rejected: the running one stays, and ``problem`` says why)."""
+        user = running.scope == "user"  # read as at start: a --user run reads any file as scope: user
         try:  # validated by a child, off the loop and bounded: whatever is at the path, supervision goes on
-            registry = await asyncio.to_thread(read_vetted, self.path, timeout=RELOAD_TIMEOUT_S)
+            registry = await asyncio.to_thread(read_vetted, self.path, user=user, timeout=RELOAD_TIMEOUT_S)
         except RegistryError as exc:
             errors = exc.errors
             self.problem = {
@@ -69,9 +70,8 @@ class Reloader:
                 hint="restart the service to move the state directory",
             )
             registry = registry.model_copy(update={"state_dir": running.state_dir})
-        if registry.scope != running.scope:  # the manager it talks to (or --user) is chosen at start
-            if registry.scope != "system" or running.scope != "user":  # a --user run reads scope: system as user
-                log.error("registry_scope_changed", kept=running.scope, hint="restart the service to change scope")
+        if registry.scope != running.scope:  # the manager it talks to is chosen at start
+            log.error("registry_scope_changed", kept=running.scope, hint="restart the service to change scope")
             registry = registry.model_copy(update={"scope": running.scope})
         self.problem = None
         self.save_active(registry)

@@ -122,3 +122,14 @@ def test_an_enum_member_pickled_by_name_is_taken_and_nothing_else_by_name() -> N
     for kind, name in ((Registry, "policy"), (OnStale, "__class__"), (OnStale, "_member_map_")):
         with pytest.raises(pickle.UnpicklingError, match="a registry does not hold"):
             vetted._Unpickler(io.BytesIO(pickle.dumps(_ByName(kind, name)))).load()
+
+
+def test_an_answer_that_is_neither_a_registry_nor_errors_is_a_registry_error() -> None:
+    path = Path("r.yaml")
+    with pytest.raises(RegistryError) as caught:
+        vetted._verdict(path, pickle.dumps(("rejected", ["r.yaml:3: units: bad"])))
+    assert caught.value.errors == ["r.yaml:3: units: bad"]
+    for answer in (("ok", {"units": {}}), ("maybe", load_registry(FULL)), ("ok",), "ok", b""):
+        with pytest.raises(RegistryError, match=r"^r\.yaml:1: \(file\): the validator's answer"):
+            vetted._verdict(path, pickle.dumps(answer) if answer != b"" else b"")
+    assert vetted._verdict(path, pickle.dumps(("ok", load_registry(FULL)))) == load_registry(FULL)
