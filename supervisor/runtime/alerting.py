@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import structlog
@@ -24,6 +25,11 @@ class AlertService:
         self.outbox = Outbox(outbox_path)
         self.channels: Channels | None = None
         self.delivery: Delivery | None = None
+
+    @property
+    def redact(self) -> Callable[[str], str] | None:
+        """What scrubs every known secret from a text (None while no channel is built)."""
+        return self.channels.redact if self.channels is not None else None
 
     def start(self, registry: Registry) -> None:
         """Build the channels of ``registry`` and start delivering (pending messages first)."""

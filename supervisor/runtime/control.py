@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 import structlog
 
@@ -21,7 +21,8 @@ from supervisor.core.pings import PingEvent
 from supervisor.core.refusals import Refusals, Write
 from supervisor.core.silences import Silence
 from supervisor.core.state import State, pause, resume
-from supervisor.runtime.observe import Snapshot
+from supervisor.runtime.held import Held
+from supervisor.runtime.intake import Inbox
 from supervisor.runtime.ports import Actor, BadSilence, ControlFailed, NotApplicable, UnknownItem, silence_report
 from supervisor.runtime.prober import Prober
 
@@ -31,51 +32,45 @@ log = structlog.get_logger("missionctl.control")
 MAX_SILENCES = 100
 
 
-class Controlled(Protocol):
-    """What Control needs of the supervisor (the daemon is one)."""
-
-    @property
-    def snapshot(self) -> Snapshot | None: ...
-
-    @property
-    def state(self) -> State: ...
-
-    @property
-    def history(self) -> History: ...
-
-    @property
-    def worker(self) -> SystemdWorker: ...
-
-    @property
-    def prober(self) -> Prober: ...
-
-    async def change_state(self, change: Callable[[State], State]) -> None: ...
-
-    def ping(self, event: PingEvent) -> None: ...
+#: Apply an operator's change to the state, persist it, and decide again at once.
+ChangeState = Callable[[Callable[[State], State]], Awaitable[None]]
 
 
 class Control:
     """The command port: mutations on behalf of API callers; each one but a ping lands in the audit log."""
 
-    def __init__(self, daemon: Controlled) -> None:
-        self.daemon = daemon
+    def __init__(
+        self,
+        held: Held,
+        history: History,
+        worker: SystemdWorker,
+        prober: Prober,
+        inbox: Inbox,
+        change_state: ChangeState,
+    ) -> None:
+        self.held = held
+        self.history = history
+        self.worker = worker
+        self.prober = prober
+        self.inbox = inbox
+        self.change_state = change_state
         self.refusals = Refusals()
 
     def _known(self, item: str) -> None:
-        snap = self.daemon.snapshot
+        snap = self.held.snapshot
         if snap is None or item not in snap.policies:
             raise UnknownItem(item)
 
     async def audit(self, actor: Actor | str, action: str, item: str | None, result: str, detail: str = "") -> None:
         """Write one audit entry."""
-        await asyncio.to_thread(self.daemon.history.audit, time.time(), str(actor), action, item, result, detail)
+        await asyncio.to_thread(self.history.audit, time.time(), str(actor), action, item, result, detail)
         log.info("audit", actor=str(actor), action=action, item=item, result=result, detail=detail)
 
     async def refused(self, remote: str, action: str, item: str | None, result: str, detail: str = "") -> float | None:
         """Audit a refused request, coalesced per address and window; seconds to wait when rate-limited."""
         now = time.time()
         verdict = self.refusals.note(remote, result, now)
-        history = self.daemon.history
+        history = self.history
         for window, _key in verdict.closed:
             if window.row is not None:
                 await asyncio.to_thread(history.audit_count, window.row, window.count)
@@ -93,10 +88,10 @@ class Control:
 
     def ping(self, event: PingEvent) -> None:
         """An accepted push heartbeat: folded in at the next step."""
-        self.daemon.ping(event)
+        self.inbox.ping(event)
 
     async def _unitless(self, item: str, action: str, actor: Actor) -> Kind | None:
-        snap = self.daemon.snapshot
+        snap = self.held.snapshot
         kind = snap.policies[item].kind if snap is not None else None
         if kind is Kind.PING or (kind is Kind.CHECK and action == "restart"):
             why = f"{item} is a {kind.value}: it has no unit to {action}; pause and resume apply"
@@ -108,10 +103,10 @@ class Control:
         """Start the item's service now (a timer's triggered service; a daemon itself); probe a check now."""
         self._known(item)
         if await self._unitless(item, "run", actor) is Kind.CHECK:
-            self.daemon.prober.soon(item)
+            self.prober.soon(item)
             await self.audit(actor, "run", item, "ok", "probe now")
             return {"item": item, "action": "run", "result": "ok", "probe": "now"}
-        snap = self.daemon.snapshot
+        snap = self.held.snapshot
         assert snap is not None
         obs = snap.observations.get(item)
         unit = obs.service.name if isinstance(obs, TimerObservation) and obs.service else item
@@ -128,7 +123,7 @@ class Control:
     async def pause(self, item: str, until: datetime | None, actor: Actor) -> dict[str, Any]:
         """Pause: shown ``paused``, never alerted, never restarted."""
         self._known(item)
-        await self.daemon.change_state(lambda s: pause(s, item, until))
+        await self.change_state(lambda s: pause(s, item, until))
         detail = f"until {until.isoformat()}" if until else "until resumed"
         await self.audit(actor, "pause", item, "ok", detail)
         return {"item": item, "action": "pause", "result": "ok", "until": until.isoformat() if until else None}
@@ -136,47 +131,47 @@ class Control:
     async def resume(self, item: str, actor: Actor) -> dict[str, Any]:
         """Resume: re-evaluated at once, at most one message."""
         self._known(item)
-        await self.daemon.change_state(lambda s: resume(s, item))
+        await self.change_state(lambda s: resume(s, item))
         await self.audit(actor, "resume", item, "ok")
         return {"item": item, "action": "resume", "result": "ok"}
 
     async def silence(self, pattern: str, until: datetime, reason: str, actor: Actor) -> dict[str, Any]:
         """Silence the items matching ``pattern`` until ``until``: observed and recorded, not restarted nor alerted."""
-        snap = self.daemon.snapshot
+        snap = self.held.snapshot
         covered = sorted(n for n in (snap.policies if snap else ()) if fnmatch.fnmatchcase(n, pattern))
         if not covered:
             await self.audit(actor, "silence", pattern, "refused", "matches no supervised item")
             raise BadSilence(f"{pattern!r} matches no supervised item")
-        if len(self.daemon.state.silences) >= MAX_SILENCES:
+        if len(self.held.state.silences) >= MAX_SILENCES:
             raise BadSilence(f"{MAX_SILENCES} silences are in force already; end some first (missionctl silences)")
         now = datetime.now(UTC)
         made = Silence(
-            silences.silence_id(pattern, now, (s.id for s in self.daemon.state.silences)),
+            silences.silence_id(pattern, now, (s.id for s in self.held.state.silences)),
             pattern,
             until,
             reason,
             now,
             str(actor),
         )
-        await self.daemon.change_state(lambda s: replace(s, silences=silences.add(s.silences, made)))
+        await self.change_state(lambda s: replace(s, silences=silences.add(s.silences, made)))
         await self.audit(actor, "silence", pattern, "ok", f"{made.id} until {until.isoformat()}: {reason}")
         return {**silence_report(made), "items": covered}
 
     async def unsilence(self, silence_id: str, actor: Actor) -> dict[str, Any]:
         """End a silence now; what it covered is judged at once."""
-        if not any(s.id == silence_id for s in self.daemon.state.silences):
+        if not any(s.id == silence_id for s in self.held.state.silences):
             raise BadSilence(f"no silence {silence_id!r}")
 
         def change(state: State) -> State:
             return replace(state, silences=silences.remove(state.silences, silence_id))
 
-        await self.daemon.change_state(change)
+        await self.change_state(change)
         await self.audit(actor, "unsilence", silence_id, "ok")
         return {"id": silence_id, "action": "unsilence", "result": "ok"}
 
     async def _job(self, action: str, item: str, unit: str, actor: Actor, call: Any) -> dict[str, Any]:
         try:
-            job = await self.daemon.worker.run(call)
+            job = await self.worker.run(call)
         except SystemdError as exc:
             await self.audit(actor, action, item, "error", str(exc))
             raise ControlFailed(str(exc)) from exc

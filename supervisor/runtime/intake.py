@@ -7,13 +7,18 @@ a flood of pings cannot grow the daemon's memory.
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import replace
 
 from supervisor.core.pings import PingEvent
-from supervisor.core.probes import ProbeResult
+from supervisor.core.probes import ProbeResult, matters
+from supervisor.core.state import State
 
 MAX_PENDING = 100  # per item and step; more is a flood (the HTTP layer rate-limits before this)
 STEP_EVENTS = 10  # pings folded per step: a step stays around a millisecond, requests are not held up
+PING_BATCH_S = 0.25  # pings arriving together are folded into one step, at most this late
 
 
 class Intake:
@@ -58,3 +63,56 @@ class Intake:
     def waiting(self) -> bool:
         """Whether pings are left for the next step."""
         return any(self._pings.values())
+
+
+class Inbox:
+    """Where the probes and the HTTP layer hand their facts over: queued in ``intake``, and the loop woken.
+
+    A probe result that cannot change its verdict is dropped here (no step for a steady
+    answer). A push heartbeat's body is scrubbed of every known secret before it is queued,
+    so none reaches the history or an alert; a burst of them wakes the loop once.
+    """
+
+    def __init__(
+        self,
+        state: Callable[[], State],
+        wake: Callable[[], None],
+        redact: Callable[[], Callable[[str], str] | None],
+    ) -> None:
+        self.intake = Intake()
+        self.pings_received: dict[str, int] = {}  # by kind, since start (the supervisor's own report)
+        self._state = state
+        self._wake = wake
+        self._redact = redact
+        self._ping_wake: asyncio.TimerHandle | None = None
+
+    def probe(self, result: ProbeResult) -> None:
+        """A probe's result: queued when it may change the item's verdict."""
+        if matters(self._state().probes.get(result.item), result):
+            self.intake.probe(result)
+            self._wake()
+
+    def eager(self, name: str) -> bool:
+        """Whether a probe's verdict is being confirmed (it runs sooner meanwhile)."""
+        verdict = self._state().probes.get(name)
+        return verdict is None or verdict.verdict is None or verdict.streak > 0
+
+    def ping(self, event: PingEvent) -> None:
+        """An accepted push heartbeat: folded in at the next step, at most ``PING_BATCH_S`` late."""
+        redact = self._redact()
+        if redact is not None and event.body:
+            event = replace(event, body=redact(event.body))
+        self.pings_received[event.kind.value] = self.pings_received.get(event.kind.value, 0) + 1
+        self.intake.ping(event)
+        if self._ping_wake is None:
+            self._ping_wake = asyncio.get_running_loop().call_later(PING_BATCH_S, self._pings_due)
+
+    def _pings_due(self) -> None:
+        self._ping_wake = None
+        self._wake()
+
+    def close(self) -> None:
+        """No more wake-ups (at shutdown; what is queued stays in ``intake``)."""
+        if self._ping_wake is not None:
+            self._ping_wake.cancel()
+            self._ping_wake = None

@@ -1,6 +1,6 @@
 """A real supervisor, in this process, on the shared private systemd --user manager.
 
-The API is exercised with aiohttp's test client over ``create_app(daemon, daemon.control)``:
+The API is exercised with aiohttp's test client over ``create_app(daemon.published, daemon.control)``:
 the daemon itself observes, decides and restarts against the real manager.
 """
 
@@ -61,10 +61,10 @@ async def start_supervisor(
         daemon = Daemon(path, parse_registry(path.read_text(), str(path)), user=True)
         task = asyncio.create_task(daemon.run())
         deadline = time.monotonic() + 20
-        while daemon.view is None and time.monotonic() < deadline and not task.done():
+        while daemon.held.view is None and time.monotonic() < deadline and not task.done():
             await asyncio.sleep(0.05)
-        assert daemon.view is not None, task
-        client = TestClient(TestServer(create_app(daemon, daemon.control)))
+        assert daemon.held.view is not None, task
+        client = TestClient(TestServer(create_app(daemon.published, daemon.control)))
         await client.start_server()
         made.append((daemon, task, client))
         return Supervised(lab, daemon, client)

@@ -144,12 +144,12 @@ async def test_a_stale_snapshot_triggers_exactly_one_refresh(lab: Lab, start_sup
     sup = await start_supervisor(f"  {t}: {{}}\n", ttl="0.5s")
     cache = sup.client.server.app[CACHE]
     await asyncio.sleep(1.0)  # the daemon is idle: its last view is now older than the TTL
-    seq = sup.daemon.view.seq
+    seq = sup.daemon.held.view.seq
     calls = sup.daemon.worker.client.calls
     responses = await asyncio.gather(*(sup.client.get("/health") for _ in range(50)))
     assert {r.status for r in responses} == {200}
     assert cache.refreshes == 1  # fifty requests saw the stale view; one refresh was asked for
-    await sup.until(lambda: sup.daemon.view.seq > seq, what="a fresh view")
+    await sup.until(lambda: sup.daemon.held.view.seq > seq, what="a fresh view")
     assert sup.daemon.worker.client.calls == calls  # serving and revalidating never touched D-Bus
 
 

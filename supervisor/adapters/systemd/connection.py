@@ -11,7 +11,16 @@ import errno
 import os
 from pathlib import Path
 
-from pystemd.dbusexc import DBusBaseError
+from pystemd.dbusexc import (
+    DBusBaseError,
+    DBusDisconnectedError,
+    DBusNoReplyError,
+    DBusNoSuchUnitError,
+    DBusUnknownInterfaceError,
+    DBusUnknownMethodError,
+    DBusUnknownObjectError,
+    DBusUnknownPropertyError,
+)
 from pystemd.dbuslib import DBus, DBusAddress
 
 DEST = b"org.freedesktop.systemd1"
@@ -28,7 +37,17 @@ _LOST = {
     errno.EBADF,
     errno.ETIMEDOUT,
 }
-_UNIT_GONE = {
+#: The unit (or what was asked of it) does not exist. pystemd raises a class per D-Bus error name and
+#: keeps the name only on its base class, so both are looked at: ``NoSuchUnit`` carries ENOENT, which
+#: taken alone would read as the manager's socket being gone.
+_UNIT_GONE = (
+    DBusNoSuchUnitError,
+    DBusUnknownObjectError,
+    DBusUnknownMethodError,
+    DBusUnknownInterfaceError,
+    DBusUnknownPropertyError,
+)
+_UNIT_GONE_NAMES = {
     b"org.freedesktop.DBus.Error.UnknownObject",
     b"org.freedesktop.systemd1.NoSuchUnit",
     b"org.freedesktop.DBus.Error.UnknownMethod",
@@ -83,8 +102,10 @@ def wrap(exc: DBusBaseError) -> SystemdError:
     name = getattr(exc, "err_name", b"") or b""
     if isinstance(name, str):
         name = name.encode()
-    if name in _UNIT_GONE:
+    if isinstance(exc, _UNIT_GONE) or name in _UNIT_GONE_NAMES:
         return UnitGone(str(exc))
-    if abs(getattr(exc, "errno", 0) or 0) in _LOST or b"Disconnected" in name or b"NoReply" in name:
+    if isinstance(exc, DBusDisconnectedError | DBusNoReplyError) or b"Disconnected" in name or b"NoReply" in name:
+        return ConnectionLost(str(exc))
+    if abs(getattr(exc, "errno", 0) or 0) in _LOST:
         return ConnectionLost(str(exc))
     return SystemdError(str(exc))
