@@ -4,15 +4,22 @@ Baseline: one whole step over N healthy timers with nothing silenced and no depe
 same step with an ad-hoc silence and an open maintenance window (each covering about 11 % of the
 items by glob), and with 100 more daemons down and blocked by a down database. In-process (the
 core has no I/O): the median of 30 steps, each after a first step that settled the state.
+
+Also the state file's encoding after such steps, each failing one more timer (a state write follows
+every alert and restart): the daemon's encoder, which keeps the entries that did not change, against
+encoding the whole document (baseline), with the bytes checked equal.
 """
 
 from __future__ import annotations
 
+import json
 import statistics
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from supervisor.adapters.statefile import Encoder
 from supervisor.core.alerts import AlertPolicy
 from supervisor.core.decide import decide
 from supervisor.core.model import (
@@ -25,7 +32,7 @@ from supervisor.core.model import (
     TimerObservation,
 )
 from supervisor.core.silences import Silence, Window
-from supervisor.core.state import State
+from supervisor.core.state import State, to_document
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 STEPS = 30
@@ -71,6 +78,28 @@ def _step_ms(
     return statistics.median(took) * 1000
 
 
+def _encode_ms(policies: Mapping[str, ItemPolicy], observations: dict[str, Observation]) -> tuple[float, float]:
+    """Median ms to encode the state after a step that failed one more timer: (whole document, encoder)."""
+    state = decide(policies, observations, State(), NOW).state
+    encode = Encoder()
+    encode(state)
+    whole, kept = [], []
+    for k, name in enumerate(list(observations)[:STEPS]):
+        ok = observations[name]
+        assert isinstance(ok, TimerObservation) and ok.service is not None
+        run = replace(ok.service, result="exit-code", exit_status=3, invocation_id=f"{k:032x}")
+        observations[name] = replace(ok, service=run)
+        state = decide(policies, observations, state, NOW + timedelta(seconds=k + 1)).state
+        started = time.perf_counter()
+        plain = json.dumps(to_document(state), separators=(",", ":"), sort_keys=True).encode()
+        whole.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        ours = encode(state)
+        kept.append(time.perf_counter() - started)
+        assert ours == plain
+    return statistics.median(whole) * 1000, statistics.median(kept) * 1000
+
+
 def bench_decide(timers: int) -> dict[str, float]:
     """Figures (ms per whole step) and ratios against the plain step of the same run."""
     names = [f"job{i:04d}.timer" for i in range(timers)]
@@ -88,7 +117,11 @@ def bench_decide(timers: int) -> dict[str, float]:
         blocked_policies[name] = ItemPolicy(name, Kind.DAEMON)
         blocked_obs[name] = DaemonObservation(name, "loaded", "inactive", "dead", requires=("db.service",))
     blocked = _step_ms(blocked_policies, blocked_obs, State())
+    whole, kept = _encode_ms(policies, observations)
     return {
+        f"baseline: state file, {timers} timers, the whole document encoded after a step, ms": whole,
+        "state file encoded after a step, keeping unchanged entries, ms": kept,
+        "ratio: whole document / keeping unchanged entries": whole / kept,
         f"baseline: decision step, {timers} timers, nothing silenced, ms": plain,
         "decision step + a silence and an open window (11% of items each), ms": quiet,
         "decision step + 100 daemons blocked by a down database, ms": blocked,

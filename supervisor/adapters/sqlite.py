@@ -9,6 +9,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+#: SQLite's own page cache per connection, KiB (its default is 2,000). The files are small and the
+#: kernel caches them anyway; a full default cache on both of the daemon's files was ~4 MB of its RSS.
+CACHE_KIB = 256
+
 
 class Database:
     """A private (0600) SQLite file in WAL mode; calls are short, blocking and thread-safe."""
@@ -25,6 +29,7 @@ class Database:
             self._db.execute(f"PRAGMA synchronous={synchronous}")
             self._db.executescript(schema)
             path.chmod(0o600)
+        self._db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         self._db.row_factory = sqlite3.Row
 
     def close(self) -> None:

@@ -8,10 +8,11 @@ import os
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import structlog
 
-from supervisor.core.state import State, StateFormatError, from_document, to_document
+from supervisor.core.state import MAPS, State, StateFormatError, document_head, from_document
 
 log = structlog.get_logger("missionctl.state")
 
@@ -38,11 +39,48 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
         os.close(dir_fd)
 
 
+def _dumps(value: object) -> bytes:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True).encode()
+
+
+class Encoder:
+    """A state as ``json.dumps(to_document(state), separators=(",", ":"), sort_keys=True)``, byte for byte.
+
+    Each per-item entry (``MAPS``) is encoded again only when its value changed since the
+    last call: a step changes a few items of a thousand, and encoding the whole document
+    each time cost ~20 ms of CPU and a ~6 MB transient (1,000 timers), at every alert,
+    restart and finished run.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[str, dict[str, tuple[Any, bytes]]] = {key: {} for key in MAPS}  # (value, its piece)
+
+    def __call__(self, state: State) -> bytes:
+        """The document's bytes."""
+        parts = {key: _dumps(value) for key, value in document_head(state).items()}
+        for key, (of, entry) in MAPS.items():
+            parts[key] = self._map(key, of(state), entry)
+        return b"{" + b",".join(_dumps(key) + b":" + parts[key] for key in sorted(parts)) + b"}"
+
+    def _map(self, key: str, values: Any, entry: Any) -> bytes:
+        known, kept = self._entries[key], {}
+        for name in sorted(values):
+            value = values[name]
+            cached = known.get(name)
+            if cached is not None and (cached[0] is value or cached[0] == value):
+                kept[name] = cached
+            else:
+                kept[name] = (value, _dumps(name) + b":" + _dumps(entry(value)))
+        self._entries[key] = kept  # entries of items gone since are dropped
+        return b"{" + b",".join(piece for _value, piece in kept.values()) + b"}"
+
+
 class StateStore:
     """``state_dir/state.json``: load (tolerating corruption) and save atomically."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._encode = Encoder()
 
     def load(self) -> State:
         """The saved state; an empty one if there is none or it cannot be used."""
@@ -59,8 +97,7 @@ class StateStore:
 
     def save(self, state: State) -> None:
         """Persist ``state`` atomically."""
-        data = json.dumps(to_document(state), separators=(",", ":"), sort_keys=True).encode()
-        atomic_write(self.path, data)
+        atomic_write(self.path, self._encode(state))
 
     def _set_aside(self, why: str) -> State:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -83,36 +83,43 @@ class State:
 def to_document(state: State) -> dict[str, Any]:
     """The JSON-ready document for a state."""
     return {
+        **document_head(state),
+        **{key: {name: entry(value) for name, value in sorted(of(state).items())} for key, (of, entry) in MAPS.items()},
+    }
+
+
+def document_head(state: State) -> dict[str, Any]:
+    """Everything of the document but its per-item maps (``MAPS``)."""
+    return {
         "version": SCHEMA_VERSION,
-        "items": {
-            name: {
-                "status": s.status.value,
-                "since": s.since.isoformat(),
-                "reason": s.reason,
-                "escalated": s.escalated,
-                "incident": s.incident,
-                "streak": s.streak,
-                "announced": s.announced,
-                "seq": s.seq,
-                "last_alert_at": s.last_alert_at.isoformat() if s.last_alert_at else None,
-                "problem": s.problem.value if s.problem else None,
-                "raw": s.raw.value if s.raw else None,
-                "changes": [t.isoformat() for t in s.changes],
-                "ok_since": _iso(s.ok_since),
-                "bad": s.bad.value if s.bad else None,
-                "bad_reason": s.bad_reason,
-                "unscheduled_since": _iso(s.unscheduled_since),
-                "silenced_until": _iso(s.silenced_until),
-                "blocked_by": list(s.blocked_by),
-            }
-            for name, s in sorted(state.items.items())
-        },
         "restarts": {unit: [t.isoformat() for t in times] for unit, times in sorted(state.restarts.items()) if times},
         "last_summary_at": state.last_summary_at.isoformat() if state.last_summary_at else None,
         "paused": {n: u.isoformat() if u else None for n, u in sorted(state.paused.items())},
-        "runs": {name: _memory_doc(m) for name, m in sorted(state.runs.items())},
-        "probes": {name: _probe_doc(p) for name, p in sorted(state.probes.items())},
         "silences": [_silence_doc(s) for s in state.silences],
+    }
+
+
+def item_doc(s: ItemState) -> dict[str, Any]:
+    """One item's entry in the document's ``items``."""
+    return {
+        "status": s.status.value,
+        "since": s.since.isoformat(),
+        "reason": s.reason,
+        "escalated": s.escalated,
+        "incident": s.incident,
+        "streak": s.streak,
+        "announced": s.announced,
+        "seq": s.seq,
+        "last_alert_at": s.last_alert_at.isoformat() if s.last_alert_at else None,
+        "problem": s.problem.value if s.problem else None,
+        "raw": s.raw.value if s.raw else None,
+        "changes": [t.isoformat() for t in s.changes],
+        "ok_since": _iso(s.ok_since),
+        "bad": s.bad.value if s.bad else None,
+        "bad_reason": s.bad_reason,
+        "unscheduled_since": _iso(s.unscheduled_since),
+        "silenced_until": _iso(s.silenced_until),
+        "blocked_by": list(s.blocked_by),
     }
 
 
@@ -218,6 +225,15 @@ def _memory(v: Any) -> RunMemory:
         last_success_at=_maybe_time(v.get("last_success_at")),
         expected_since=_maybe_time(v.get("expected_since")),
     )
+
+
+#: The document's per-item maps: by key, what of the state it holds and each entry's document. An entry
+#: depends only on its value, so a writer may keep the encoding of those that did not change.
+MAPS: dict[str, tuple[Callable[[State], Mapping[str, Any]], Callable[[Any], dict[str, Any]]]] = {
+    "items": (lambda state: state.items, item_doc),
+    "runs": (lambda state: state.runs, _memory_doc),
+    "probes": (lambda state: state.probes, _probe_doc),
+}
 
 
 def from_document(doc: object) -> State:
