@@ -57,10 +57,11 @@ class Daemon:
     """The long-running supervisor: assembles its parts, runs the loop, and starts and stops them.
 
     Its parts (``runtime/``): the link to systemd (``link``), what is held between steps
-    (``held``), where probes and pings arrive (``intake.Inbox``), which items to look at
-    and when (``focus``), the decision step (``step``), its hands (``acting``), the read
-    and command ports the HTTP layer is given (``published``, ``control``), and the
-    registry's reloads (``reload``). Each is handed what it uses, not the daemon.
+    (``held``), which items to look at and when (``focus``), the look itself (``look``),
+    where probes and pings arrive (``intake.Inbox``), the decision step (``step``), its
+    hands (``acting``), the read and command ports the HTTP layer is given (``published``,
+    ``control``), and the registry's reloads (``reload.Reloader``). Each is handed what it
+    uses, never the daemon.
     """
 
     def __init__(
