@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -62,7 +63,7 @@ class Encoder:
             parts[key] = self._map(key, of(state), entry)
         return b"{" + b",".join(_dumps(key) + b":" + parts[key] for key in sorted(parts)) + b"}"
 
-    def _map(self, key: str, values: Any, entry: Any) -> bytes:
+    def _map(self, key: str, values: Mapping[str, Any], entry: Callable[[Any], object]) -> bytes:
         known, kept = self._entries[key], {}
         for name in sorted(values):
             value = values[name]

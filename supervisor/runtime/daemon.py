@@ -76,7 +76,7 @@ class Daemon:
     ) -> None:
         self.registry_path = registry_path
         self.user = user
-        self.held = Held.of(registry)
+        self.held = Held(registry)
         self.reloader = Reloader(registry_path, env_file)
         state_dir = registry.state_dir
         self.lock = StateLock(state_dir)

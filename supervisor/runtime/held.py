@@ -8,8 +8,6 @@ never the daemon.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from supervisor.config.registry import Registry
 from supervisor.core.alerts import AlertPolicy
 from supervisor.core.runs import RunStats
@@ -20,23 +18,25 @@ from supervisor.runtime.observe import Snapshot
 from supervisor.runtime.view import View
 
 
-@dataclass(slots=True)
 class Held:
     """The registry and what derives from it, the state, and the last look and decision."""
 
-    registry: Registry
-    alerting: AlertPolicy
-    windows: tuple[Window, ...]
-    state: State = field(default_factory=State)
-    snapshot: Snapshot | None = None  # the last look (None before the first sweep)
-    view: View | None = None  # the last decision, published (None before the first step)
-    stats: dict[str, RunStats] = field(default_factory=dict)  # each item's run history, as the core needs it
+    __slots__ = ("_registry", "alerting", "snapshot", "state", "stats", "view", "windows")
 
-    @classmethod
-    def of(cls, registry: Registry) -> Held:
-        """What is held before anything was read."""
-        return cls(registry, alert_policy(registry), registry.windows())
+    def __init__(self, registry: Registry) -> None:
+        self.adopt(registry)
+        self.state = State()
+        self.snapshot: Snapshot | None = None  # the last look (None before the first sweep)
+        self.view: View | None = None  # the last decision, published (None before the first step)
+        self.stats: dict[str, RunStats] = {}  # each item's run history, as the core needs it
+
+    @property
+    def registry(self) -> Registry:
+        """The registry in force (replaced only through ``adopt``, with what derives from it)."""
+        return self._registry
 
     def adopt(self, registry: Registry) -> None:
-        """A reloaded registry, with the alert semantics and maintenance windows it says."""
-        self.registry, self.alerting, self.windows = registry, alert_policy(registry), registry.windows()
+        """A registry, with the alert semantics and maintenance windows it says (read once, not per step)."""
+        self._registry = registry
+        self.alerting: AlertPolicy = alert_policy(registry)
+        self.windows: tuple[Window, ...] = registry.windows()

@@ -89,7 +89,7 @@ async def parts(lab: Lab) -> AsyncIterator[Callable[[str], Any]]:
         registry = parse_registry(registry_text, str(path))
         state_dir = registry.state_dir
         state_dir.mkdir(parents=True, exist_ok=True)
-        held = Held.of(registry)
+        held = Held(registry)
         link = SystemdLink(user=True, address=None, on_events=lambda _e: None, on_lost=lambda: None)
         assert await link.connect()
         inbox = Inbox(lambda: held.state, lambda: None, lambda: None)

@@ -37,9 +37,10 @@ _LOST = {
     errno.EBADF,
     errno.ETIMEDOUT,
 }
-#: The unit (or what was asked of it) does not exist. pystemd raises a class per D-Bus error name and
-#: keeps the name only on its base class, so both are looked at: ``NoSuchUnit`` carries ENOENT, which
-#: taken alone would read as the manager's socket being gone.
+#: The unit (or what was asked of it) does not exist. pystemd raises every error through its ``DBusError``,
+#: which turns each known D-Bus error name into a class of its own (keeping the name only on the base class
+#: of those it does not know): the class says what happened. ``NoSuchUnit`` carries ENOENT, which taken alone
+#: would read as the manager's socket being gone.
 _UNIT_GONE = (
     DBusNoSuchUnitError,
     DBusUnknownObjectError,
@@ -47,13 +48,7 @@ _UNIT_GONE = (
     DBusUnknownInterfaceError,
     DBusUnknownPropertyError,
 )
-_UNIT_GONE_NAMES = {
-    b"org.freedesktop.DBus.Error.UnknownObject",
-    b"org.freedesktop.systemd1.NoSuchUnit",
-    b"org.freedesktop.DBus.Error.UnknownMethod",
-    b"org.freedesktop.DBus.Error.UnknownInterface",
-    b"org.freedesktop.DBus.Error.UnknownProperty",
-}
+_CUT_OFF = (DBusDisconnectedError, DBusNoReplyError)
 
 
 class SystemdError(Exception):
@@ -99,13 +94,8 @@ def open_connection(user: bool, address: str | None = None) -> tuple[DBus, str]:
 
 def wrap(exc: DBusBaseError) -> SystemdError:
     """pystemd's error as ours: the unit is gone, the connection is lost, or the call failed."""
-    name = getattr(exc, "err_name", b"") or b""
-    if isinstance(name, str):
-        name = name.encode()
-    if isinstance(exc, _UNIT_GONE) or name in _UNIT_GONE_NAMES:
+    if isinstance(exc, _UNIT_GONE):
         return UnitGone(str(exc))
-    if isinstance(exc, DBusDisconnectedError | DBusNoReplyError) or b"Disconnected" in name or b"NoReply" in name:
-        return ConnectionLost(str(exc))
-    if abs(getattr(exc, "errno", 0) or 0) in _LOST:
+    if isinstance(exc, _CUT_OFF) or abs(getattr(exc, "errno", 0) or 0) in _LOST:
         return ConnectionLost(str(exc))
     return SystemdError(str(exc))
