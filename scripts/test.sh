@@ -6,10 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# real peers of the test suite: Prometheus (and promtool) with Alertmanager for the fleet test, wrk and
-# node_exporter for the benchmarks, and Debian's Chromium for the dashboard test (Playwright drives it; it never downloads a browser)
+# real peers of the test suite: Prometheus (and promtool) with Alertmanager for the fleet test, wrk,
+# node_exporter and valgrind (it counts instructions per request) for the benchmarks, and Debian's Chromium
+# for the dashboard test (Playwright drives it; it never downloads a browser)
 apt_packages=(libsystemd-dev pkg-config gcc python3-dev python3-venv dbus systemd curl shellcheck prometheus
-              prometheus-alertmanager prometheus-node-exporter wrk chromium)
+              prometheus-alertmanager prometheus-node-exporter wrk valgrind chromium)
 missing=()
 for pkg in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")

@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from supervisor.core.report import run_report
 from supervisor.core.times import iso as _iso
@@ -40,7 +40,7 @@ async def health(request: web.Request) -> web.Response:
         return not_ready()
     except Exception:  # noqa: BLE001 - failed() logs it with its traceback
         return failed(request)
-    if request.headers.get("If-None-Match") == encoded.etag and encoded.status == 200:
+    if request.headers.get(hdrs.IF_NONE_MATCH) == encoded.etag and encoded.status == 200:  # istr: no case folding
         return web.Response(status=304, headers=encoded.not_modified)
     return web.Response(body=encoded.body, status=encoded.status, headers=encoded.headers)
 

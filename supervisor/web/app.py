@@ -13,6 +13,7 @@ from supervisor.web import actions, api, pings, silences
 from supervisor.web.auth import Token
 from supervisor.web.cache import ViewCache
 from supervisor.web.errors import add_fallback, guard
+from supervisor.web.headers import PAGE_HEADERS
 from supervisor.web.openapi import spec
 
 log = structlog.get_logger("missionctl.web")
@@ -72,8 +73,8 @@ def create_app(backend: ReadPort, commands: CommandPort) -> web.Application:
     app.router.add_get("/metrics", guard(metrics_handler))
     silences.add_routes(app)
     pings.add_routes(app, backend.registry.server)
-    app.router.add_get("/", guard(index))
-    app.router.add_get("/favicon.ico", guard(favicon))
-    app.router.add_get("/static/{name}", guard(static))
+    app.router.add_get("/", guard(index, PAGE_HEADERS))
+    app.router.add_get("/favicon.ico", guard(favicon, PAGE_HEADERS))
+    app.router.add_get("/static/{name}", guard(static, PAGE_HEADERS))
     add_fallback(app)
     return app

@@ -6,11 +6,12 @@ import json
 import time
 from dataclasses import dataclass
 
+from aiohttp import hdrs
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from supervisor.core.health import Health
 from supervisor.runtime.ports import ReadPort, View, health_doc
-from supervisor.web.headers import SECURITY_HEADERS
+from supervisor.web.headers import API_HEADERS
 
 
 class NotReady(Exception):
@@ -67,8 +68,8 @@ class ViewCache:
         doc = health_doc(view)
         body = json.dumps(doc, separators=(",", ":")).encode()
         etag = f'"{view.seq:x}-{int(view.generated_at.timestamp() * 1000):x}"'
-        common = {**SECURITY_HEADERS, "ETag": etag, "Cache-Control": "no-cache"}
-        headers = CIMultiDictProxy(CIMultiDict({"Content-Type": "application/json", **common}))
+        common = {**API_HEADERS, hdrs.ETAG: etag, hdrs.CACHE_CONTROL: "no-cache"}  # istr keys, see headers.py
+        headers = CIMultiDictProxy(CIMultiDict({hdrs.CONTENT_TYPE: "application/json", **common}))
         status = 503 if doc["status"] == Health.DOWN else 200
         self._health = Encoded(view.seq, body, status, etag, headers, CIMultiDictProxy(CIMultiDict(common)))
         return self._health

@@ -174,3 +174,34 @@ async def test_a_run_is_served_by_id_with_its_verdict_and_output(lab: Lab, start
 async def _item_failed(sup: Any, item: str) -> Any:
     doc = await sup.json(f"/api/items/{item}")
     return doc if doc["status"] == "failed" and doc["last_run"] and doc["last_run"]["output"] is not None else None
+
+
+async def test_health_answers_a_client_that_has_this_view_with_a_304(lab: Lab, start_supervisor: Any) -> None:
+    t = lab.timer("etag", "OnActiveSec=1s\nOnUnitActiveSec=1h")
+    sup = await start_supervisor(f"  {t}: {{max_stale: 3s, critical: true, on_stale: alert}}\n")
+    c = sup.client
+    await sup.until(lambda: _status_is(lambda: _health(c), 200, "ok"), what="healthy")
+    first = await c.get("/health")
+    etag, body = first.headers["ETag"], await first.read()
+    assert first.status == 200 and etag.startswith('"') and first.headers["Cache-Control"] == "no-cache"
+    compared = 0
+    for name in ("If-None-Match", "if-none-match", "IF-NONE-MATCH"):  # a header's name has no case
+        same = await c.get("/health", headers={name: etag})
+        if same.headers["ETag"] != etag:  # a new view was published in between: its own tag
+            continue
+        compared += 1
+        assert same.status == 304 and await same.read() == b"", name
+        assert same.headers["X-Content-Type-Options"] == "nosniff" and "Content-Type" not in same.headers
+    assert compared >= 2  # three requests within milliseconds: at most one new view among them
+    other = await c.get("/health", headers={"If-None-Match": '"0-0"'})
+    assert other.status == 200 and (other.headers["ETag"] != etag or await other.read() == body)
+    # a 503 is answered in full: a monitor that has the tag of a failing view still learns it fails
+    _status, _doc = await sup.until(lambda: _status_is(lambda: _health(c), 503, "down"), timeout=15, what="down")
+    down = await c.get("/health")
+    again = await c.get("/health", headers={"If-None-Match": down.headers["ETag"]})
+    assert again.status == 503 and (await again.json())["status"] == "down"
+
+
+async def _health(c: Any) -> tuple[int, dict[str, Any]]:
+    r = await c.get("/health")
+    return r.status, await r.json()

@@ -11,7 +11,7 @@ from structlog.testing import capture_logs
 
 from supervisor.web.cache import NotReady
 from supervisor.web.errors import add_fallback, guard
-from supervisor.web.headers import SECURITY_HEADERS
+from supervisor.web.headers import API_HEADERS, PAGE_HEADERS
 
 
 async def _bug(request: web.Request) -> web.Response:
@@ -36,6 +36,8 @@ async def client() -> AsyncIterator[TestClient[web.Request, web.Application]]:
     for path, handler in (("/bug", _bug), ("/starting", _starting), ("/plain", _plain), ("/ok", _ok)):
         app.router.add_get(path, guard(handler))
     app.router.add_post("/ok/{name}", guard(_ok))
+    app.router.add_get("/page/ok", guard(_ok, PAGE_HEADERS))
+    app.router.add_get("/page/plain", guard(_plain, PAGE_HEADERS))
     add_fallback(app)
     async with TestClient(TestServer(app, host="127.0.0.1")) as c:  # a real server on loopback
         yield c
@@ -85,10 +87,17 @@ async def test_the_routers_own_errors_are_json_with_security_headers(
     assert r.headers.get("Allow") == allow
     if method != "HEAD":
         assert int(r.headers["Content-Length"]) == len(body) and (await r.json())["status"] == status
-    assert all(r.headers[k] == v for k, v in SECURITY_HEADERS.items())
+    assert all(r.headers[k] == v for k, v in API_HEADERS.items())
 
 
 async def test_a_good_answer_carries_the_security_headers_untouched(client: TestClient) -> None:  # type: ignore[type-arg]
     r = await client.get("/ok")
     assert (r.status, await r.text()) == (200, "fine")
-    assert all(r.headers[k] == v for k, v in SECURITY_HEADERS.items())
+    assert all(r.headers[k] == v for k, v in API_HEADERS.items())
+
+
+async def test_a_page_route_answers_and_fails_with_the_page_headers(client: TestClient) -> None:  # type: ignore[type-arg]
+    for path, status in (("/page/ok", 200), ("/page/plain", 401)):
+        r = await client.get(path)
+        assert r.status == status
+        assert all(r.headers[k] == v for k, v in PAGE_HEADERS.items()), path

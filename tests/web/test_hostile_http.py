@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from supervisor.web.headers import SECURITY_HEADERS
+from supervisor.web.headers import API_HEADERS, PAGE_HEADERS
 from tests.harness.lab import Lab
 from tests.harness.rawhttp import get, post, raw
 
@@ -104,29 +104,47 @@ def test_what_the_http_parser_refuses_before_routing_is_a_400(served: tuple[Lab,
 
 
 @pytest.mark.parametrize(
-    "request_",
+    ("request_", "page"),
     [
-        get("/"),
-        get("/health"),
-        get("/api/items"),
-        get("/api/openapi.json"),
-        get("/metrics"),
-        get("/favicon.ico"),
-        get("/static/app.js"),
-        get("/nowhere"),
-        post("/api/items/nothing/run", b""),
-        post("/api/items/nothing/fly", b"", AUTH),
+        (get("/"), True),
+        (get("/health"), False),
+        (get("/api/items"), False),
+        (get("/api/openapi.json"), False),
+        (get("/metrics"), False),
+        (get("/favicon.ico"), True),
+        (get("/static/app.js"), True),
+        (get("/static/nothing.js"), True),
+        (get("/nowhere"), False),
+        (post("/api/items/nothing/run", b""), False),
+        (post("/api/items/nothing/fly", b"", AUTH), False),
     ],
-    ids=["dashboard", "health", "items", "openapi", "metrics", "favicon", "static", "404", "401", "action-404"],
+    ids=[
+        "dashboard",
+        "health",
+        "items",
+        "openapi",
+        "metrics",
+        "favicon",
+        "static",
+        "static-404",
+        "404",
+        "401",
+        "action-404",
+    ],
 )
-def test_every_response_carries_the_security_headers(served: tuple[Lab, str], request_: bytes) -> None:
+def test_every_response_carries_the_security_headers(served: tuple[Lab, str], request_: bytes, page: bool) -> None:
+    # the dashboard's page and files carry the page's policy; data the API's, which lets a rendered answer load nothing
     lab, _t = served
     status, headers, _body = raw(lab, request_)
     assert status < 500
-    for name, value in SECURITY_HEADERS.items():
+    for name, value in (PAGE_HEADERS if page else API_HEADERS).items():
         assert headers.get(name.lower()) == value, (name, status)
-    assert "'unsafe-inline'" not in headers["content-security-policy"]
-    assert "script-src 'self'" in headers["content-security-policy"]
+    policy = headers["content-security-policy"]
+    assert "'unsafe-inline'" not in policy and policy.startswith("default-src 'none';")
+    assert "frame-ancestors 'none'" in policy and headers["x-frame-options"] == "DENY"
+    assert ("script-src 'self'" in policy) == page
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers.get("referrer-policy") == ("no-referrer" if page else None)
 
 
 def test_nothing_failed_inside(served: tuple[Lab, str]) -> None:
