@@ -42,9 +42,12 @@ def _get(url: str) -> bytes:
         return bytes(r.read())
 
 
-def _wait(url: str, timeout: float = 60) -> bytes:
+def _wait(url: str, timeout: float = 60, server: subprocess.Popen[bytes] | None = None) -> bytes:
+    """The first answer of ``url`` (failing at once if ``server``, which should answer it, exits)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if server is not None and server.poll() is not None:
+            raise RuntimeError(f"{server.args} exited {server.returncode} before answering {url}")
         try:
             return _get(url)
         except OSError:
@@ -109,17 +112,7 @@ def _instructions(argv: list[str], port: int, n: int, out: Path, env: dict[str, 
     with open(out.with_suffix(".log"), "wb") as log:
         server = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 600  # a daemon under valgrind starts in about 25 s
-        while True:
-            if server.poll() is not None:
-                raise RuntimeError(f"{argv} under valgrind exited {server.returncode}: see {log.name}")
-            try:
-                if json.loads(_get(f"http://127.0.0.1:{port}/health")).get("generated_at", "") is not None:
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-            time.sleep(0.5)
+        _wait(f"http://127.0.0.1:{port}/health", 600, server)  # a daemon under valgrind answers in about 25 s
         asyncio.run(_requests(port, n))
     finally:
         server.send_signal(signal.SIGTERM)
@@ -148,11 +141,12 @@ def bench_http(
 ) -> dict[str, Any]:
     port, bare_port = 18801, 18802
     names = [f"bench{i:04d}.timer" for i in range(items)]
-    registry = base / "http.yaml"
-    registry.write_text(
-        f"scope: user\nstate_dir: {base}/state-http\ndiscover: false\n"
-        f"server: {{listen: '127.0.0.1:{port}'}}\nunits:\n" + "".join(f"  {n}: {{}}\n" for n in names)
-    )
+    registry, counted_registry = base / "http.yaml", base / "http-counted.yaml"
+    for path, server in ((registry, ""), (counted_registry, ", snapshot_ttl: 86400")):
+        path.write_text(
+            f"scope: user\nstate_dir: {base}/state-http\ndiscover: false\n"
+            f"server: {{listen: '127.0.0.1:{port}'{server}}}\nunits:\n" + "".join(f"  {n}: {{}}\n" for n in names)
+        )
     ours_argv = [python, "-m", "supervisor", "run", "--user", "--registry", str(registry)]
     with open(base / "http.log", "wb") as log:
         daemon = subprocess.Popen(
@@ -219,11 +213,8 @@ def bench_http(
     if shutil.which("valgrind") is None:  # scripts/test.sh installs it
         raise RuntimeError("valgrind is needed for the instruction counts of the HTTP part")
     # counted with the view's revalidation (one decision per snapshot_ttl, 30 s, whatever the load) out of
-    # the window: under valgrind the 2n run lasts longer, and a revalidation in it is not a request's cost
-    counted_registry = base / "http-counted.yaml"
-    counted_registry.write_text(
-        registry.read_text().replace(f"listen: '127.0.0.1:{port}'", f"listen: '127.0.0.1:{port}', snapshot_ttl: 86400")
-    )
+    # the window (http-counted.yaml): under valgrind the 2n run lasts longer, and a revalidation in it is not
+    # a request's cost
     mine = instructions_per_request([*ours_argv[:-1], str(counted_registry)], port, base, um.env, counted)
     theirs = instructions_per_request([python, "-c", BARE, str(bare_port), str(sample)], bare_port, base, None, counted)
     figures |= {
