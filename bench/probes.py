@@ -146,7 +146,7 @@ async def _load(urls: list[str], rate: float, seconds: float) -> dict[str, float
 
 
 def bench_pings(
-    um: UserManager, base: Path, python: str, rate: float = 1000.0, seconds: float = 10.0, rounds: int = 3
+    um: UserManager, base: Path, python: str, rate: float = 1000.0, seconds: float = 10.0, rounds: int = 5
 ) -> dict[str, Any]:
     """1,000 pings/s at the daemon and at a bare aiohttp handler, the same client, the same paths."""
     port, bare_port, names = 18813, 18814, 100

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from supervisor.core import deps, ratelimit, silences
 from supervisor.core.alerts import (
@@ -175,17 +175,17 @@ def decide(
             found = replace(found, status=Status.BLOCKED, reason=block.reason(found.reason))
             assessments[name] = found
         hush = quiet.get(name)
-        current = _updated(
-            _carry(previous, found, now),
-            raw=tracking.raw,
-            changes=tracking.changes,
-            ok_since=tracking.ok_since,
-            bad=tracking.bad,
-            bad_reason=tracking.bad_reason,
-            unscheduled_since=look.unscheduled_since,
-            silenced_until=hush.until if hush else None,
-            blocked_by=tuple(r for r, _status in block.roots) if block else (),
-        )
+        tracked = {
+            "raw": tracking.raw,
+            "changes": tracking.changes,
+            "ok_since": tracking.ok_since,
+            "bad": tracking.bad,
+            "bad_reason": tracking.bad_reason,
+            "unscheduled_since": look.unscheduled_since,
+            "silenced_until": hush.until if hush else None,
+            "blocked_by": tuple(r for r, _status in block.roots) if block else (),
+        }
+        current = _carry(previous, found, now, tracked)
         change = None
         if previous is None or previous.status is not found.status:
             old = previous.status if previous else None
@@ -485,11 +485,12 @@ def _updated(item: ItemState, **fields: object) -> ItemState:
     return replace(item, **fields)  # type: ignore[arg-type]
 
 
-def _carry(previous: ItemState | None, found: Assessment, now: datetime) -> ItemState:
+def _carry(previous: ItemState | None, found: Assessment, now: datetime, tracked: dict[str, Any]) -> ItemState:
+    """The item's record after this look, with ``tracked`` (its incident tracking, silence and blocks)."""
     if previous is None:
-        return ItemState(found.status, now, found.reason)
+        return ItemState(found.status, now, found.reason, **tracked)  # built at once: a first step builds every one
     if previous.status is not found.status:
         # a new status; escalation lasts while the item stays in trouble
         escalated = previous.escalated and previous.status.is_problem and found.status.is_problem
-        return replace(previous, status=found.status, since=now, reason=found.reason, escalated=escalated)
-    return previous  # same status: keep the record as it was at the transition
+        return replace(previous, status=found.status, since=now, reason=found.reason, escalated=escalated, **tracked)
+    return _updated(previous, **tracked)  # same status: the record as it was at the transition

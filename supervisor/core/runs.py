@@ -54,9 +54,7 @@ class Run:
     @property
     def duration_s(self) -> float | None:
         """How long the run took (finished runs)."""
-        if self.started_at is None or self.finished_at is None or self.finished_at < self.started_at:
-            return None
-        return (self.finished_at - self.started_at).total_seconds()
+        return _duration(self.started_at, self.finished_at)
 
     @property
     def succeeded(self) -> bool:
@@ -254,14 +252,8 @@ def _main_start(svc: ServiceRun) -> datetime | None:
 
 def judge(run: Run, svc: ServiceRun, policy: ItemPolicy, stats: RunStats) -> Run:
     """The finished run with systemd's outcome and its verdict."""
-    done = replace(
-        run,
-        finished_at=svc.exited_at,
-        result=svc.result,
-        exit_code=svc.exit_code,
-        exit_status=svc.exit_status,
-    )
-    duration = done.duration_s
+    finished = svc.exited_at
+    duration = _duration(run.started_at, finished)
     failure: str | None = None
     if run.stopped:
         failure = f"stopped by missionctl after {format_duration(duration or 0)}: it outlived max_runtime"
@@ -270,7 +262,21 @@ def judge(run: Run, svc: ServiceRun, policy: ItemPolicy, stats: RunStats) -> Run
     elif policy.min_runtime_s is not None and duration is not None and duration < policy.min_runtime_s:
         failure = f"finished in {format_duration(duration)} < min_runtime {format_duration(policy.min_runtime_s)}"
     odd = anomaly(duration, policy, stats) if failure is None and duration is not None else None
-    return replace(done, failure=failure, anomaly=odd)
+    return replace(  # one copy: a cold step judges every item's last run
+        run,
+        finished_at=finished,
+        result=svc.result,
+        exit_code=svc.exit_code,
+        exit_status=svc.exit_status,
+        failure=failure,
+        anomaly=odd,
+    )
+
+
+def _duration(started: datetime | None, finished: datetime | None) -> float | None:
+    if started is None or finished is None or finished < started:
+        return None
+    return (finished - started).total_seconds()
 
 
 def describe_failure(result: str, code: str | None, status: int | None) -> str:
