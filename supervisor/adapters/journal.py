@@ -6,6 +6,13 @@ said about it); when nothing carries the id, by unit and the run's time range.
 The excerpt is the last ``lines`` lines, at most ``MAX_BYTES``. Anything that
 prevents reading (no library, no journald, no permission) is reported as a
 reason, never raised.
+
+journald takes the id of what a service prints from the service's cgroup; when it
+reads that output after the process is gone (a short run), the lines keep the unit
+and lose the id: one failing run in ten had its excerpt read with the manager's lines
+only (system manager, systemd 252). So the unit's lines without an id, from the
+run's start until another run's first entry (or a second after the run ended), are
+the run's too (``_with_strays``).
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 MAX_BYTES = 4096
@@ -24,6 +31,8 @@ _CLOSING = {
     "98e322203f7a4ed290d09fe03c09fe15",  # process exited
     "9d1aaa27d60140bd96365438aad20286",  # unit stopped
 }
+_INVOCATION_FIELDS = ("_SYSTEMD_INVOCATION_ID", "INVOCATION_ID", "USER_INVOCATION_ID")
+_UNIT_FIELDS = ("_SYSTEMD_UNIT", "UNIT", "_SYSTEMD_USER_UNIT", "USER_UNIT")
 SETTLE_S = 1.0  # how long to wait for journald to catch up with a run that just ended
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -67,6 +76,8 @@ def read_excerpt(
             return Excerpt(None, "no journal files readable (is journald running, may this user read them?)")
         while True:
             entries = _by_invocation(reader, run_id, lines) if _is_invocation(run_id) else []
+            if entries and started_at is not None:
+                entries = _with_strays(reader, unit, run_id, entries, started_at, finished_at, lines)
             if not entries and started_at is not None:
                 entries = _by_time(reader, unit, started_at, finished_at, lines)
             closed = any(str(e.get("MESSAGE_ID", "")).replace("-", "") in _CLOSING for e in entries)
@@ -100,28 +111,82 @@ def _tail(reader: Any, lines: int) -> list[dict[str, Any]]:
 
 def _by_invocation(reader: Any, run_id: str, lines: int) -> list[dict[str, Any]]:
     reader.flush_matches()
-    for field in ("_SYSTEMD_INVOCATION_ID", "INVOCATION_ID", "USER_INVOCATION_ID"):
+    for field in _INVOCATION_FIELDS:
         reader.add_match(**{field: run_id})
         reader.add_disjunction()
     return _tail(reader, lines)
 
 
+def _with_strays(
+    reader: Any,
+    unit: str,
+    run_id: str,
+    entries: list[dict[str, Any]],
+    started_at: datetime,
+    finished_at: datetime | None,
+    lines: int,
+) -> list[dict[str, Any]]:
+    """``entries`` (the run's, by its id) with the unit's lines that lost their id (module docstring)."""
+    _match_unit(reader, unit)
+    found = strays(_tail(reader, lines * 4), run_id, started_at, finished_at)
+    if not found:
+        return entries
+    return sorted([*entries, *found], key=lambda e: _when(e) or started_at)
+
+
+def strays(
+    unit_entries: list[dict[str, Any]], run_id: str, started_at: datetime, finished_at: datetime | None
+) -> list[dict[str, Any]]:
+    """Of a unit's entries (oldest first), those without a run's id that are the run's (module docstring)."""
+    hi = finished_at + timedelta(seconds=1) if finished_at else None
+    found = []
+    for entry in unit_entries:
+        at = _when(entry)
+        if at is not None and at < started_at:
+            continue
+        if at is not None and hi is not None and at > hi:
+            break
+        owner = _invocation(entry)
+        if owner and owner != run_id:
+            break  # another run began
+        if not owner:
+            found.append(entry)
+    return found
+
+
+def _invocation(entry: dict[str, Any]) -> str:
+    """The run an entry names ("" when none)."""
+    for field in _INVOCATION_FIELDS:
+        value = entry.get(field)
+        if value:
+            return str(value).replace("-", "").lower()
+    return ""
+
+
+def _when(entry: dict[str, Any]) -> datetime | None:
+    """When journald took the entry in (systemd-python gives local time without a zone: made aware)."""
+    at = entry.get("__REALTIME_TIMESTAMP")
+    return at.astimezone(UTC) if isinstance(at, datetime) else None
+
+
+def _match_unit(reader: Any, unit: str) -> None:
+    reader.flush_matches()
+    for field in _UNIT_FIELDS:
+        reader.add_match(**{field: unit})
+        reader.add_disjunction()
+
+
 def _by_time(
     reader: Any, unit: str, started_at: datetime, finished_at: datetime | None, lines: int
 ) -> list[dict[str, Any]]:
-    reader.flush_matches()
-    for field in ("_SYSTEMD_UNIT", "UNIT", "_SYSTEMD_USER_UNIT", "USER_UNIT"):
-        reader.add_match(**{field: unit})
-        reader.add_disjunction()
+    _match_unit(reader, unit)
     lo = started_at - timedelta(seconds=1)
     hi = (finished_at + timedelta(seconds=1)) if finished_at else None
     found = []
     for entry in _tail(reader, lines * 4):
-        at = entry.get("__REALTIME_TIMESTAMP")
-        if isinstance(at, datetime):
-            at = at.astimezone(started_at.tzinfo)
-            if at < lo or (hi is not None and at > hi):
-                continue
+        at = _when(entry)
+        if at is not None and (at < lo or (hi is not None and at > hi)):
+            continue
         found.append(entry)
     return found
 
