@@ -2,7 +2,8 @@
 
 journald takes the id of what a service prints from its cgroup; reading it after a
 short run's process is gone, it keeps the unit and loses the id. Taking the run's
-lines by id only, one excerpt in ten held the manager's lines only (systemd 252).
+lines by id only, one excerpt in ten held the manager's lines only (systemd 252). Each run
+prints its own id, so an excerpt with another run's lines shows too.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pytest
 from tests.harness.container import Container, container
 
 ROOT = Path(__file__).resolve().parents[2]
-RUNS = 60
+RUNS = 120
 
 #: Start the failing job RUNS times and read each run's excerpt as the daemon does, right after it ended.
 EXCERPTS = f"""
@@ -42,7 +43,7 @@ for _ in range({RUNS}):
         return datetime.strptime(value, "%a %Y-%m-%d %H:%M:%S.%f UTC").replace(tzinfo=UTC) if value else None
     excerpt = read_excerpt("failing.service", props["InvocationID"], at("ExecMainStartTimestamp"),
                            at("ExecMainExitTimestamp"), 20)
-    out.append(excerpt.render())
+    out.append([props["InvocationID"], excerpt.render()])
 print(json.dumps(out))
 """
 
@@ -51,7 +52,8 @@ print(json.dumps(out))
 def vps() -> Iterator[Container]:
     with container() as box:
         units = box.root / "etc/systemd/system"
-        script = "echo 'dumping the database'; echo 'pg_dump: connection refused' >&2; exit 1"
+        # $$: the shell's variable, not systemd's (each run prints its own id)
+        script = "echo dumping for run $$INVOCATION_ID; echo 'pg_dump: connection refused' >&2; exit 1"
         (units / "failing.service").write_text(
             f'[Unit]\nStartLimitIntervalSec=0\n[Service]\nType=oneshot\nExecStart=/bin/sh -c "{script}"\n'
         )
@@ -60,8 +62,10 @@ def vps() -> Iterator[Container]:
 
 
 def test_every_failing_runs_excerpt_holds_what_the_run_itself_wrote(vps: Container) -> None:
-    excerpts = json.loads(vps.run(sys.executable, "-c", EXCERPTS, timeout=300).stdout)
-    assert len(excerpts) == RUNS
-    short = [e for e in excerpts if "pg_dump: connection refused" not in e or "dumping the database" not in e]
+    runs = json.loads(vps.run(sys.executable, "-c", EXCERPTS, timeout=300).stdout)
+    assert len({run_id for run_id, _ in runs}) == RUNS
+    short = [e for run_id, e in runs if "pg_dump: connection refused" not in e or f"run {run_id}" not in e]
     assert not short, f"{len(short)} of {RUNS} excerpts without the run's own lines, e.g. {short[0]!r}"
-    assert all("Failed with result 'exit-code'" in e for e in excerpts), excerpts[0]
+    assert all("Failed with result 'exit-code'" in e for _, e in runs), runs[0]
+    others = [(run_id, e) for run_id, e in runs if e.count("dumping for run ") != 1]
+    assert not others, f"excerpts with another run's lines: {others[:2]!r}"
