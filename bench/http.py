@@ -27,7 +27,7 @@ from supervisor.web.server import LISTEN_BACKLOG
 from tests.harness.user_manager import UserManager
 
 #: With our listen backlog (``LISTEN_BACKLOG``): at 1,000 connections aiohttp's default of 128 made the
-#: p99 of either server the second a dropped handshake waits (one round's p99 70 ms, the next 1,370 ms).
+#: p99 of either server the second a dropped handshake waits (one round's p99 70 ms, another's 1,370 ms).
 BARE = f"""
 import sys
 from aiohttp import web
