@@ -1,15 +1,24 @@
 """/health under wrk, side by side with a bare aiohttp handler serving a fixed body of the same size.
 
-Throughput on a shared 2-core machine moves by tens of percent from one run to the next (a round of
-the bare handler alone ran at 17,000 and 24,000 req/s minutes apart), so the runs come as many short
-pairs, ours and bare back to back, first one then the other, and the figure is the median of the
-pairs' ratios. Beside it, what does not move with the neighbours: the instructions each server runs
-per request (user space, counted by callgrind over N and 2N requests, the difference divided by N).
+Throughput on a shared 2-core machine moves by tens of percent from one second to the next: in one run
+the pairs' ratios, ours then bare seconds apart, ran from 0.64 to 1.63. So the share of bare's
+throughput is taken with both servers at once: both on the first core, one wrk each on the second,
+for the same seconds. The scheduler gives each server half the core, so the requests each serves in
+that time compare what a request costs each, under the same neighbours (one run's rounds: within a
+few percent of each other). The back-to-back pairs stay for the p99 (each server alone on its core)
+and as a cross-check of the share.
+
+Every round runs on new processes, each warmed up for a second first: two processes of one same
+server, served at once, stayed up to 6 % apart for as long as they ran (another pair, another gap,
+either way), so one pair of processes for all the rounds would weigh each of them by that one draw.
+Beside it, what does not move with the neighbours: the instructions each server runs per request
+(user space, counted by callgrind over N and 2N requests, the difference divided by N).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -20,6 +29,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -69,13 +79,12 @@ def on_cpu(cpu: int, argv: list[str]) -> list[str]:
     return ["taskset", "-c", str(cpu), *argv] if PINNED else argv
 
 
-def wrk(url: str, seconds: int, connections: int) -> dict[str, float]:
-    out = subprocess.run(
-        on_cpu(CLIENT_CPU, ["wrk", "-t1" if PINNED else "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]),
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+def _wrk_argv(url: str, seconds: int, connections: int) -> list[str]:
+    threads = "-t1" if PINNED else "-t2"
+    return on_cpu(CLIENT_CPU, ["wrk", threads, f"-c{connections}", f"-d{seconds}s", "--latency", url])
+
+
+def _wrk_figures(out: str) -> dict[str, float]:
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     assert p99 is not None, out
@@ -90,6 +99,23 @@ def wrk(url: str, seconds: int, connections: int) -> dict[str, float]:
         "non_2xx": float(non2xx.group(1)) if non2xx else 0.0,
         "socket_errors": float(sum(int(g) for g in errors.groups())) if errors else 0.0,
     }
+
+
+def wrk(url: str, seconds: int, connections: int) -> dict[str, float]:
+    """One wrk run against ``url``, alone."""
+    out = subprocess.run(_wrk_argv(url, seconds, connections), capture_output=True, text=True, check=True).stdout
+    return _wrk_figures(out)
+
+
+def wrk_together(urls: list[str], seconds: int, connections: int) -> list[dict[str, float]]:
+    """One wrk per URL, all at once (each with ``connections``): servers sharing one core each get half of it,
+    so what they serve in the same seconds compares what a request costs each, under the same neighbours."""
+    runs = [subprocess.Popen(_wrk_argv(url, seconds, connections), stdout=subprocess.PIPE, text=True) for url in urls]
+    outs = [run.communicate()[0] for run in runs]
+    for run in runs:
+        if run.returncode:
+            raise subprocess.CalledProcessError(run.returncode, run.args)
+    return [_wrk_figures(out) for out in outs]
 
 
 async def _requests(port: int, n: int, connections: int = 10) -> None:
@@ -132,6 +158,36 @@ def instructions_per_request(argv: list[str], port: int, base: Path, env: dict[s
     return (large - small) / n
 
 
+def _dbus_calls(port: int) -> float:
+    return float(json.loads(_get(f"http://127.0.0.1:{port}/api/maintenance"))["supervisor"]["dbus_calls"])
+
+
+@contextlib.contextmanager
+def _servers(
+    um: UserManager, ours_argv: list[str], base: Path, port: int, bare_port: int, python: str, sample: Path
+) -> Iterator[int]:
+    """A new daemon on ``port`` and a new bare handler on ``bare_port`` serving the daemon's /health body as
+    it is (its size is what this yields), both on the servers' core; both stopped on the way out."""
+    started: list[subprocess.Popen[bytes]] = []
+    try:
+        with open(base / "http.log", "ab") as log:
+            started.append(
+                subprocess.Popen(on_cpu(SERVER_CPU, ours_argv), env=um.env, stdout=log, stderr=subprocess.STDOUT)
+            )
+        body = _wait(f"http://127.0.0.1:{port}/health", server=started[0])
+        while json.loads(body)["generated_at"] is None:  # pragma: no cover - first view is published with ready
+            body = _get(f"http://127.0.0.1:{port}/health")
+        sample.write_bytes(body)
+        started.append(subprocess.Popen(on_cpu(SERVER_CPU, [python, "-c", BARE, str(bare_port), str(sample)])))
+        _wait(f"http://127.0.0.1:{bare_port}/health", server=started[1])
+        yield len(body)
+    finally:
+        for server in started:
+            server.terminate()
+        for server in started:
+            server.wait(30)
+
+
 def bench_http(
     um: UserManager,
     base: Path,
@@ -151,68 +207,70 @@ def bench_http(
             f"server: {{listen: '127.0.0.1:{port}'{server}}}\nunits:\n" + "".join(f"  {n}: {{}}\n" for n in names)
         )
     ours_argv = [python, "-m", "supervisor", "run", "--user", "--registry", str(registry)]
-    with open(base / "http.log", "wb") as log:
-        daemon = subprocess.Popen(
-            on_cpu(SERVER_CPU, ours_argv),
-            env=um.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    bare = None
-    try:
-        body = _wait(f"http://127.0.0.1:{port}/health")
-        while json.loads(body)["generated_at"] is None:  # pragma: no cover - first view is published with ready
-            body = _get(f"http://127.0.0.1:{port}/health")
-        sample = base / "body.json"
-        sample.write_bytes(body)
-        bare = subprocess.Popen(on_cpu(SERVER_CPU, [python, "-c", BARE, str(bare_port), str(sample)]))
-        _wait(f"http://127.0.0.1:{bare_port}/health")
-        figures: dict[str, Any] = {}
-        for conns in connections:
-            # short pairs, ours and bare back to back, the first of each pair taking turns: the pair
-            # shares the machine's mood, and neither side is always the one that runs after the other
-            calls_before = json.loads(_get(f"http://127.0.0.1:{port}/api/maintenance"))["supervisor"]["dbus_calls"]
-            runs = []
-            for i in range(rounds):
+    sample = base / "body.json"
+    figures: dict[str, Any] = {}
+    for conns in connections:
+        runs: list[tuple[dict[str, float], dict[str, float]]] = []
+        together: list[float] = []  # requests served in the same seconds on one core: ours / bare's
+        calls, served, sizes = 0.0, 0.0, set()
+        for i in range(rounds):
+            # each round on new processes: two processes of one same server keep a few percent between
+            # them for as long as they live (where their memory landed), so one pair for every round would
+            # carry that luck into every round; new ones average it out
+            with _servers(um, ours_argv, base, port, bare_port, python, sample) as size:
+                sizes.add(size)
+                for warm in (port, bare_port):  # not counted: a new server's first second (connecting, warming up)
+                    wrk(f"http://127.0.0.1:{warm}/health", 1, conns)
+                before = _dbus_calls(port)
                 order = (port, bare_port) if i % 2 == 0 else (bare_port, port)
                 done = {p: wrk(f"http://127.0.0.1:{p}/health", seconds, conns) for p in order}
-                runs.append((done[port], done[bare_port]))
-            calls_after = json.loads(_get(f"http://127.0.0.1:{port}/api/maintenance"))["supervisor"]["dbus_calls"]
-            for i, (mine, bare_run) in enumerate(runs):
-                print(
-                    f"/health at {conns}, round {i + 1}: {mine['rps']:.0f} req/s (p99 {mine['p99_ms']:.2f} ms), "
-                    f"bare {bare_run['rps']:.0f} req/s (p99 {bare_run['p99_ms']:.2f} ms)",
-                    file=sys.stderr,
-                )
-            ours = {k: statistics.median(r[0][k] for r in runs) for k in ("rps", "p99_ms")}
-            baseline = {k: statistics.median(r[1][k] for r in runs) for k in ("rps", "p99_ms")}
-            figures |= {
-                f"/health ({items} items, {len(body)} B body) req/s at {conns} connections (median of {rounds})": ours[
-                    "rps"
-                ],
-                f"/health p99 at {conns} connections, ms": ours["p99_ms"],
-                f"/health non-2xx responses / socket errors at {conns}": sum(
-                    r[0]["non_2xx"] + r[0]["socket_errors"] for r in runs
-                ),
-                f"baseline: bare aiohttp handler, same body, req/s at {conns}": baseline["rps"],
-                f"baseline: bare aiohttp handler p99 at {conns}, ms": baseline["p99_ms"],
-                f"baseline: bare handler non-2xx / socket errors at {conns}": sum(
-                    r[1]["non_2xx"] + r[1]["socket_errors"] for r in runs
-                ),
-                # each round's two runs back to back, under the same load from the machine's other tenants:
-                # the median of their ratios (the medians' ratio mixed rounds the machine was busier in)
-                f"/health throughput vs bare handler at {conns}, %": 100
-                * statistics.median(r[0]["rps"] / r[1]["rps"] for r in runs),
-                f"/health p99 / bare p99 at {conns}": statistics.median(r[0]["p99_ms"] / r[1]["p99_ms"] for r in runs),
-                f"D-Bus calls per /health request at {conns}": (calls_after - calls_before)
-                / max(1, sum(r[0]["requests"] for r in runs)),
-            }
-    finally:
-        daemon.terminate()
-        daemon.wait(30)
-        if bare is not None:
-            bare.terminate()
-            bare.wait(30)
+                # a second for the server that served last to close its connections; then each wrk starting
+                # first in turn, crossed with which server served last (at 1,000 connections, without the
+                # pause and always in the back-to-back order, the share moved by 10 points from round to round)
+                time.sleep(1)
+                first = order if i % 4 < 2 else order[::-1]
+                urls = [f"http://127.0.0.1:{p}/health" for p in first]
+                at_once = dict(zip(first, wrk_together(urls, seconds, conns), strict=True))
+                mine_at_once, bare_at_once = at_once[port], at_once[bare_port]
+                calls += _dbus_calls(port) - before
+                served += done[port]["requests"] + mine_at_once["requests"]
+            runs.append((done[port], done[bare_port]))
+            together.append(mine_at_once["requests"] / bare_at_once["requests"])
+            mine, bare_run = runs[-1]
+            print(
+                f"/health at {conns}, round {i + 1}: {mine['rps']:.0f} req/s (p99 {mine['p99_ms']:.2f} ms), "
+                f"bare {bare_run['rps']:.0f} req/s (p99 {bare_run['p99_ms']:.2f} ms); "
+                f"served at once: {100 * together[-1]:.1f} % of bare's",
+                file=sys.stderr,
+            )
+        shares = [100 * mine["rps"] / bare_run["rps"] for mine, bare_run in runs]
+        body = max(sizes)  # rounds differ by a few bytes (ages, timestamps)
+        ours = {k: statistics.median(r[0][k] for r in runs) for k in ("rps", "p99_ms")}
+        baseline = {k: statistics.median(r[1][k] for r in runs) for k in ("rps", "p99_ms")}
+        figures |= {
+            f"/health ({items} items, {body} B body) req/s at {conns} connections (median of {rounds})": ours["rps"],
+            f"/health p99 at {conns} connections, ms": ours["p99_ms"],
+            f"/health non-2xx responses / socket errors at {conns}": sum(
+                r[0]["non_2xx"] + r[0]["socket_errors"] for r in runs
+            ),
+            f"baseline: bare aiohttp handler, same body, req/s at {conns}": baseline["rps"],
+            f"baseline: bare aiohttp handler p99 at {conns}, ms": baseline["p99_ms"],
+            f"baseline: bare handler non-2xx / socket errors at {conns}": sum(
+                r[1]["non_2xx"] + r[1]["socket_errors"] for r in runs
+            ),
+            # what decides the target: both servers at once, on the same core, in the same seconds
+            f"/health throughput vs bare handler at {conns}, %": 100 * statistics.median(together),
+            f"/health throughput vs bare, served at once, lowest round at {conns}, %": 100 * min(together),
+            f"/health throughput vs bare, served at once, highest round at {conns}, %": 100 * max(together),
+            # the same back to back: each alone on its core, but seconds apart (the neighbours' load moves)
+            f"/health throughput vs bare, back to back, median of rounds at {conns}, %": statistics.median(shares),
+            f"/health throughput vs bare, back to back, lowest round at {conns}, %": min(shares),
+            f"/health throughput vs bare, back to back, highest round at {conns}, %": max(shares),
+            # each round's two runs back to back: the median of their ratios (the medians' ratio would mix
+            # rounds the machine was busier in)
+            f"/health p99 / bare p99 at {conns}": statistics.median(r[0]["p99_ms"] / r[1]["p99_ms"] for r in runs),
+            f"D-Bus calls per /health request at {conns}": calls / max(1.0, served),
+        }
     if shutil.which("valgrind") is None:  # scripts/test.sh installs it
         raise RuntimeError("valgrind is needed for the instruction counts of the HTTP part")
     # counted with the view's revalidation (one decision per snapshot_ttl, 30 s, whatever the load) out of
