@@ -382,6 +382,12 @@ def write_results(path: Path, figures: dict[str, float], args: dict[str, object]
     print(f"figures written to {path}", file=sys.stderr)
 
 
+def shown(value: float) -> str:
+    """A target's measured value: two decimals, or three significant digits below 0.1 (2 round trips over
+    1,000 timers is 0.002, not 0.00)."""
+    return f"{value:.2f}" if value == 0 or abs(value) >= 0.1 else f"{value:.3g}"
+
+
 def targets(f: dict[str, float]) -> list[tuple[str, float, str, bool]]:
     """Each target of the lean-and-fast work that this run measured: (what, value, target, met)."""
     out: list[tuple[str, float, str, bool]] = []
@@ -486,7 +492,8 @@ def main() -> int:
     for key, value in figures.items():
         print(f"{key.ljust(width)}  {value:10.4f}")
     for label, value, target, met in targets(figures):
-        print(f"{('target: ' + label).ljust(width)}  {value:10.2f}  target {target}: {'met' if met else 'NOT MET'}")
+        verdict = "met" if met else "NOT MET"
+        print(f"{('target: ' + label).ljust(width)}  {shown(value):>10}  target {target}: {verdict}")
     two = "container: two GetAlls per timer (timer + service), pipelined, cold, lower bound, median of 3, s"
     scrapes = [v for k, v in figures.items() if k.startswith("baseline: node_exporter systemd collector scrape via")]
     if two in figures and scrapes:

@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from bench.__main__ import targets
+from bench.__main__ import shown, targets
 
 
 def number(value: float) -> str:
@@ -37,7 +37,7 @@ def table(doc: dict[str, object]) -> str:
         "| target | measured | target | |",
         "|---|---:|---|---|",
         *(
-            f"| {label} | {value:.2f} | {target} | {'met' if met else '**not met**'} |"
+            f"| {label} | {shown(value)} | {target} | {'met' if met else '**not met**'} |"
             for label, value, target, met in targets(figures)
         ),
     ]
