@@ -382,10 +382,11 @@ def write_results(path: Path, figures: dict[str, float], args: dict[str, object]
     print(f"figures written to {path}", file=sys.stderr)
 
 
-def shown(value: float) -> str:
-    """A target's measured value: two decimals, or three significant digits below 0.1 (2 round trips over
-    1,000 timers is 0.002, not 0.00)."""
-    return f"{value:.2f}" if value == 0 or abs(value) >= 0.1 else f"{value:.3g}"
+def number(value: float) -> str:
+    """A figure as people read it: whole numbers grouped, others to four significant digits."""
+    if value == int(value):
+        return f"{int(value):,}"
+    return f"{value:,.1f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
 def targets(f: dict[str, float]) -> list[tuple[str, float, str, bool]]:
@@ -493,7 +494,7 @@ def main() -> int:
         print(f"{key.ljust(width)}  {value:10.4f}")
     for label, value, target, met in targets(figures):
         verdict = "met" if met else "NOT MET"
-        print(f"{('target: ' + label).ljust(width)}  {shown(value):>10}  target {target}: {verdict}")
+        print(f"{('target: ' + label).ljust(width)}  {number(value):>10}  target {target}: {verdict}")
     two = "container: two GetAlls per timer (timer + service), pipelined, cold, lower bound, median of 3, s"
     scrapes = [v for k, v in figures.items() if k.startswith("baseline: node_exporter systemd collector scrape via")]
     if two in figures and scrapes:

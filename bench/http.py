@@ -188,6 +188,24 @@ def _servers(
             server.wait(30)
 
 
+def _round(
+    port: int, bare_port: int, i: int, seconds: int, conns: int
+) -> tuple[dict[str, float], dict[str, float], dict[int, dict[str, float]]]:
+    """Round ``i`` on new servers: each warmed up, then both back to back (the first taking turns), then both
+    at once. What it returns: ours back to back, bare's back to back, and each port's run at once."""
+    for port_ in (port, bare_port):  # not counted: a new server's first second (connecting, warming up)
+        wrk(f"http://127.0.0.1:{port_}/health", 1, conns)
+    order = (port, bare_port) if i % 2 == 0 else (bare_port, port)
+    done = {p: wrk(f"http://127.0.0.1:{p}/health", seconds, conns) for p in order}
+    # a second for the server that served last to close its connections; then each wrk starting first in
+    # turn, crossed with which server served last (at 1,000 connections, without the pause and always in
+    # the back-to-back order, the share moved by 10 points from round to round)
+    time.sleep(1)
+    first = order if i % 4 < 2 else order[::-1]
+    at_once = wrk_together([f"http://127.0.0.1:{p}/health" for p in first], seconds, conns)
+    return done[port], done[bare_port], dict(zip(first, at_once, strict=True))
+
+
 def bench_http(
     um: UserManager,
     base: Path,
@@ -212,31 +230,18 @@ def bench_http(
     for conns in connections:
         runs: list[tuple[dict[str, float], dict[str, float]]] = []
         together: list[float] = []  # requests served in the same seconds on one core: ours / bare's
-        calls, served, sizes = 0.0, 0.0, set()
+        calls, served = 0.0, 0.0
         for i in range(rounds):
             # each round on new processes: two processes of one same server keep a few percent between
             # them for as long as they live (where their memory landed), so one pair for every round would
             # carry that luck into every round; new ones average it out
             with _servers(um, ours_argv, base, port, bare_port, python, sample) as size:
-                sizes.add(size)
-                for warm in (port, bare_port):  # not counted: a new server's first second (connecting, warming up)
-                    wrk(f"http://127.0.0.1:{warm}/health", 1, conns)
                 before = _dbus_calls(port)
-                order = (port, bare_port) if i % 2 == 0 else (bare_port, port)
-                done = {p: wrk(f"http://127.0.0.1:{p}/health", seconds, conns) for p in order}
-                # a second for the server that served last to close its connections; then each wrk starting
-                # first in turn, crossed with which server served last (at 1,000 connections, without the
-                # pause and always in the back-to-back order, the share moved by 10 points from round to round)
-                time.sleep(1)
-                first = order if i % 4 < 2 else order[::-1]
-                urls = [f"http://127.0.0.1:{p}/health" for p in first]
-                at_once = dict(zip(first, wrk_together(urls, seconds, conns), strict=True))
-                mine_at_once, bare_at_once = at_once[port], at_once[bare_port]
+                mine, bare_run, at_once = _round(port, bare_port, i, seconds, conns)
                 calls += _dbus_calls(port) - before
-                served += done[port]["requests"] + mine_at_once["requests"]
-            runs.append((done[port], done[bare_port]))
-            together.append(mine_at_once["requests"] / bare_at_once["requests"])
-            mine, bare_run = runs[-1]
+            served += mine["requests"] + at_once[port]["requests"]
+            runs.append((mine, bare_run))
+            together.append(at_once[port]["requests"] / at_once[bare_port]["requests"])
             print(
                 f"/health at {conns}, round {i + 1}: {mine['rps']:.0f} req/s (p99 {mine['p99_ms']:.2f} ms), "
                 f"bare {bare_run['rps']:.0f} req/s (p99 {bare_run['p99_ms']:.2f} ms); "
@@ -244,11 +249,10 @@ def bench_http(
                 file=sys.stderr,
             )
         shares = [100 * mine["rps"] / bare_run["rps"] for mine, bare_run in runs]
-        body = max(sizes)  # rounds differ by a few bytes (ages, timestamps)
         ours = {k: statistics.median(r[0][k] for r in runs) for k in ("rps", "p99_ms")}
         baseline = {k: statistics.median(r[1][k] for r in runs) for k in ("rps", "p99_ms")}
         figures |= {
-            f"/health ({items} items, {body} B body) req/s at {conns} connections (median of {rounds})": ours["rps"],
+            f"/health ({items} items, {size} B body) req/s at {conns} connections (median of {rounds})": ours["rps"],
             f"/health p99 at {conns} connections, ms": ours["p99_ms"],
             f"/health non-2xx responses / socket errors at {conns}": sum(
                 r[0]["non_2xx"] + r[0]["socket_errors"] for r in runs

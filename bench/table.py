@@ -9,14 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from bench.__main__ import shown, targets
-
-
-def number(value: float) -> str:
-    """A figure as people read it: whole numbers grouped, others to four significant digits."""
-    if value == int(value):
-        return f"{int(value):,}"
-    return f"{value:,.1f}" if abs(value) >= 1000 else f"{value:.4g}"
+from bench.__main__ import number, targets
 
 
 def table(doc: dict[str, object]) -> str:
@@ -37,7 +30,7 @@ def table(doc: dict[str, object]) -> str:
         "| target | measured | target | |",
         "|---|---:|---|---|",
         *(
-            f"| {label} | {shown(value)} | {target} | {'met' if met else '**not met**'} |"
+            f"| {label} | {number(value)} | {target} | {'met' if met else '**not met**'} |"
             for label, value, target, met in targets(figures)
         ),
     ]
